@@ -1,0 +1,62 @@
+//! Crash-safe file and directory writes: write under a temporary name, fsync, rename into place.
+use anyhow::{Context, Result};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` so that `path` is either the old file or the complete new one.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_sibling(path);
+    let result = (|| -> Result<()> {
+        let mut file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        file.write_all(bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        file.sync_all().with_context(|| format!("cannot sync {}", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Fills a fresh temporary directory with `fill`, then renames it to `dir`, replacing an old one.
+/// A crash leaves either the old directory or a `.tmp-*` sibling, never a half-written `dir`.
+pub fn write_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = temp_sibling(dir);
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).with_context(|| format!("cannot create directory {}", tmp.display()))?;
+    if let Err(err) = fill(&tmp) {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(err);
+    }
+    sync_dir(&tmp);
+    if dir.exists() {
+        let old = hidden_sibling(dir, "old");
+        fs::rename(dir, &old).with_context(|| format!("cannot move aside {}", dir.display()))?;
+        fs::rename(&tmp, dir).with_context(|| format!("cannot rename {} to {}", tmp.display(), dir.display()))?;
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(&tmp, dir).with_context(|| format!("cannot rename {} to {}", tmp.display(), dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent);
+    }
+    Ok(())
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    hidden_sibling(path, "tmp")
+}
+
+/// `<parent>/.<name>.<tag>-<pid>`: hidden, so it never matches `checkpoint-*`.
+fn hidden_sibling(path: &Path, tag: &str) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+}
+
+fn sync_dir(dir: &Path) {
+    // Best effort: directory fsync makes the rename durable; not every filesystem supports it.
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}

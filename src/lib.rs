@@ -1,0 +1,9 @@
+//! koelectra-ft: fine-tune KoELECTRA models on the Korean benchmarks.
+//!
+//! Data flows one way: config -> tokenizer/model -> task features -> train loop -> metrics -> files.
+pub mod atomic;
+pub mod checkpoint;
+pub mod config;
+pub mod model;
+pub mod tokenizer;
+pub mod tasks;

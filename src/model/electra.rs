@@ -1,0 +1,354 @@
+//! The ELECTRA discriminator encoder, as Hugging Face `ElectraModel` defines it.
+//!
+//! Variable names follow the HF checkpoint layout one to one
+//! (`electra.embeddings.word_embeddings.weight`, `electra.encoder.layer.0.attention.self.query.weight`, ...).
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{nn, nn::Module, Kind, Tensor};
+
+/// Architecture values of an HF ELECTRA `config.json`, with HF's `ElectraConfig` defaults for
+/// absent keys; unknown keys are kept so a save round-trips them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ElectraConfig {
+    #[serde(default = "default_vocab")]
+    pub vocab_size: i64,
+    #[serde(default = "default_embedding")]
+    pub embedding_size: i64,
+    #[serde(default = "default_hidden")]
+    pub hidden_size: i64,
+    #[serde(default = "default_layers")]
+    pub num_hidden_layers: i64,
+    #[serde(default = "default_heads")]
+    pub num_attention_heads: i64,
+    #[serde(default = "default_intermediate")]
+    pub intermediate_size: i64,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    #[serde(default = "default_max_positions")]
+    pub max_position_embeddings: i64,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: i64,
+    #[serde(default = "default_init_range")]
+    pub initializer_range: f64,
+    #[serde(default = "default_ln_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default)]
+    pub pad_token_id: i64,
+    #[serde(default)]
+    pub classifier_dropout: Option<f64>,
+    #[serde(default = "default_position_type")]
+    pub position_embedding_type: String,
+    /// Every other key of the file (`architectures`, `id2label`, `model_type`, ...), kept as is.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_vocab() -> i64 {
+    30522
+}
+fn default_embedding() -> i64 {
+    128
+}
+fn default_hidden() -> i64 {
+    256
+}
+fn default_layers() -> i64 {
+    12
+}
+fn default_heads() -> i64 {
+    4
+}
+fn default_intermediate() -> i64 {
+    1024
+}
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_max_positions() -> i64 {
+    512
+}
+fn default_type_vocab() -> i64 {
+    2
+}
+fn default_init_range() -> f64 {
+    0.02
+}
+fn default_ln_eps() -> f64 {
+    1e-12
+}
+fn default_position_type() -> String {
+    "absolute".into()
+}
+
+impl ElectraConfig {
+    /// Reads and validates an HF `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read model config {}", path.display()))?;
+        Self::from_json_str(&text).with_context(|| format!("invalid model config {}", path.display()))
+    }
+
+    /// Parses and validates a config from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        let cfg: Self = serde_json::from_str(text)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses and validates a config from a JSON value (e.g. `model_config` in a run config).
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        let cfg: Self = serde_json::from_value(value)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).
+    pub fn head_dropout(&self) -> f64 {
+        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.hidden_act != "gelu" {
+            bail!(
+                "hidden_act \"{}\" is not supported (only \"gelu\", the exact erf GELU)",
+                self.hidden_act
+            );
+        }
+        if self.position_embedding_type != "absolute" {
+            bail!(
+                "position_embedding_type \"{}\" is not supported (only \"absolute\")",
+                self.position_embedding_type
+            );
+        }
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+            ("embedding_size", self.embedding_size),
+        ];
+        for (key, value) in positive {
+            if value <= 0 {
+                bail!("{key} must be positive, got {value}");
+            }
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            bail!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size,
+                self.num_attention_heads
+            );
+        }
+        Ok(())
+    }
+}
+
+/// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
+pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, cfg: &ElectraConfig) -> nn::Linear {
+    let lin_cfg = nn::LinearConfig {
+        ws_init: nn::Init::Randn { mean: 0., stdev: cfg.initializer_range },
+        bs_init: Some(nn::Init::Const(0.)),
+        bias: true,
+    };
+    nn::linear(p, in_dim, out_dim, lin_cfg)
+}
+
+fn layer_norm(p: nn::Path, dim: i64, cfg: &ElectraConfig) -> nn::LayerNorm {
+    let ln_cfg = nn::LayerNormConfig { eps: cfg.layer_norm_eps, ..Default::default() };
+    nn::layer_norm(p, vec![dim], ln_cfg)
+}
+
+fn embedding(p: nn::Path, n: i64, dim: i64, padding_idx: i64, cfg: &ElectraConfig) -> nn::Embedding {
+    let emb_cfg = nn::EmbeddingConfig {
+        ws_init: nn::Init::Randn { mean: 0., stdev: cfg.initializer_range },
+        padding_idx,
+        ..Default::default()
+    };
+    let emb = nn::embedding(p, n, dim, emb_cfg);
+    if (0..n).contains(&padding_idx) {
+        // HF zeroes the padding row at init; padding_idx also keeps its gradient at zero.
+        tch::no_grad(|| {
+            let _ = emb.ws.get(padding_idx).zero_();
+        });
+    }
+    emb
+}
+
+/// Word + position + token-type embeddings, LayerNorm, dropout.
+#[derive(Debug)]
+pub struct ElectraEmbeddings {
+    word_embeddings: nn::Embedding,
+    position_embeddings: nn::Embedding,
+    token_type_embeddings: nn::Embedding,
+    layer_norm: nn::LayerNorm,
+    dropout: f64,
+}
+
+impl ElectraEmbeddings {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+        let e = cfg.embedding_size;
+        Self {
+            word_embeddings: embedding(&p / "word_embeddings", cfg.vocab_size, e, cfg.pad_token_id, cfg),
+            position_embeddings: embedding(&p / "position_embeddings", cfg.max_position_embeddings, e, -1, cfg),
+            token_type_embeddings: embedding(&p / "token_type_embeddings", cfg.type_vocab_size, e, -1, cfg),
+            layer_norm: layer_norm(&p / "LayerNorm", e, cfg),
+            dropout: cfg.hidden_dropout_prob,
+        }
+    }
+
+    pub fn forward_t(&self, input_ids: &Tensor, token_type_ids: &Tensor, train: bool) -> Tensor {
+        let seq_len = input_ids.size()[1];
+        let position_ids = Tensor::arange(seq_len, (Kind::Int64, input_ids.device())).unsqueeze(0);
+        let xs = input_ids.apply(&self.word_embeddings)
+            + position_ids.apply(&self.position_embeddings)
+            + token_type_ids.apply(&self.token_type_embeddings);
+        xs.apply(&self.layer_norm).dropout(self.dropout, train)
+    }
+}
+
+/// Multi-head self-attention (`attention.self`) through libtorch's fused SDPA.
+#[derive(Debug)]
+pub struct ElectraSelfAttention {
+    query: nn::Linear,
+    key: nn::Linear,
+    value: nn::Linear,
+    num_heads: i64,
+    dropout: f64,
+}
+
+impl ElectraSelfAttention {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+        let h = cfg.hidden_size;
+        Self {
+            query: linear(&p / "query", h, h, cfg),
+            key: linear(&p / "key", h, h, cfg),
+            value: linear(&p / "value", h, h, cfg),
+            num_heads: cfg.num_attention_heads,
+            dropout: cfg.attention_probs_dropout_prob,
+        }
+    }
+
+    /// `mask`: boolean `[batch, 1, 1, seq]`, true where a key may be attended to.
+    pub fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+        let dims = xs.size();
+        let (b, s, h) = (dims[0], dims[1], dims[2]);
+        let split = |t: Tensor| t.view([b, s, self.num_heads, h / self.num_heads]).transpose(1, 2);
+        let q = split(xs.apply(&self.query));
+        let k = split(xs.apply(&self.key));
+        let v = split(xs.apply(&self.value));
+        let dropout = if train { self.dropout } else { 0.0 };
+        let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false);
+        ctx.transpose(1, 2).contiguous().view([b, s, h])
+    }
+}
+
+/// Dense + dropout + residual + LayerNorm, the "output" block used twice per layer.
+#[derive(Debug)]
+pub struct ElectraOutput {
+    dense: nn::Linear,
+    layer_norm: nn::LayerNorm,
+    dropout: f64,
+}
+
+impl ElectraOutput {
+    pub fn new(p: nn::Path, in_dim: i64, cfg: &ElectraConfig) -> Self {
+        Self {
+            dense: linear(&p / "dense", in_dim, cfg.hidden_size, cfg),
+            layer_norm: layer_norm(&p / "LayerNorm", cfg.hidden_size, cfg),
+            dropout: cfg.hidden_dropout_prob,
+        }
+    }
+
+    pub fn forward_t(&self, xs: &Tensor, residual: &Tensor, train: bool) -> Tensor {
+        (xs.apply(&self.dense).dropout(self.dropout, train) + residual).apply(&self.layer_norm)
+    }
+}
+
+/// One post-LN transformer layer.
+#[derive(Debug)]
+pub struct ElectraLayer {
+    attention: ElectraSelfAttention,
+    attention_output: ElectraOutput,
+    intermediate: nn::Linear,
+    output: ElectraOutput,
+}
+
+impl ElectraLayer {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+        let att = &p / "attention";
+        Self {
+            attention: ElectraSelfAttention::new(&att / "self", cfg),
+            attention_output: ElectraOutput::new(&att / "output", cfg.hidden_size, cfg),
+            intermediate: linear(&p / "intermediate" / "dense", cfg.hidden_size, cfg.intermediate_size, cfg),
+            output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg),
+        }
+    }
+
+    pub fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+        let att = self.attention.forward_t(xs, mask, train);
+        let xs = self.attention_output.forward_t(&att, xs, train);
+        let inter = xs.apply(&self.intermediate).gelu("none");
+        self.output.forward_t(&inter, &xs, train)
+    }
+}
+
+/// `ElectraModel`: embeddings, optional projection to hidden size, and the layer stack.
+#[derive(Debug)]
+pub struct ElectraModel {
+    embeddings: ElectraEmbeddings,
+    embeddings_project: Option<nn::Linear>,
+    layers: Vec<ElectraLayer>,
+}
+
+impl ElectraModel {
+    /// Builds the encoder under `p` (normally `root / "electra"`), HF-initialised.
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+        let project = (cfg.embedding_size != cfg.hidden_size)
+            .then(|| linear(&p / "embeddings_project", cfg.embedding_size, cfg.hidden_size, cfg));
+        let layer_path = &p / "encoder" / "layer";
+        Self {
+            embeddings: ElectraEmbeddings::new(&p / "embeddings", cfg),
+            embeddings_project: project,
+            layers: (0..cfg.num_hidden_layers).map(|i| ElectraLayer::new(&layer_path / i, cfg)).collect(),
+        }
+    }
+
+    /// Final hidden states `[batch, seq, hidden]`. `attention_mask` is 1 on real tokens, 0 on padding;
+    /// `token_type_ids` default to zeros.
+    pub fn forward_t(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        token_type_ids: Option<&Tensor>,
+        train: bool,
+    ) -> Tensor {
+        let zeros;
+        let token_type_ids = match token_type_ids {
+            Some(t) => t,
+            None => {
+                zeros = input_ids.zeros_like();
+                &zeros
+            }
+        };
+        let mut xs = self.embeddings.forward_t(input_ids, token_type_ids, train);
+        if let Some(project) = &self.embeddings_project {
+            xs = project.forward(&xs);
+        }
+        let mask = attention_mask.gt(0).unsqueeze(1).unsqueeze(1);
+        for layer in &self.layers {
+            xs = layer.forward_t(&xs, &mask, train);
+        }
+        xs
+    }
+}
