@@ -23,7 +23,10 @@ pub fn weights_file(dir: &Path) -> Result<PathBuf> {
         }
     }
     if dir.join("model.safetensors.index.json").is_file() || dir.join("pytorch_model.bin.index.json").is_file() {
-        bail!("{}: sharded checkpoints are not supported; merge the shards into one model.safetensors", dir.display());
+        bail!(
+            "{}: sharded checkpoints are not supported; merge the shards into one model.safetensors",
+            dir.display()
+        );
     }
     bail!("{}: no model.safetensors or pytorch_model.bin found", dir.display())
 }
@@ -42,7 +45,10 @@ pub fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
     } else if head.len() == 9 && head[8] == b'{' {
         Tensor::read_safetensors(path)
     } else {
-        bail!("{}: neither a safetensors file nor a zip-format PyTorch checkpoint", path.display())
+        bail!(
+            "{}: neither a safetensors file nor a zip-format PyTorch checkpoint",
+            path.display()
+        )
     };
     tensors.with_context(|| format!("cannot read weights from {}", path.display()))
 }
@@ -51,14 +57,20 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut head = Vec::with_capacity(9);
-    file.by_ref().take(9).read_to_end(&mut head).with_context(|| format!("cannot read {}", path.display()))?;
+    file.by_ref()
+        .take(9)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(head)
 }
 
 /// Maps old or bare-model names onto ours: `LayerNorm.gamma/beta` → `weight/bias`, and the
 /// `electra.` prefix added to names saved from a bare `ElectraModel`.
 pub fn normalize_name(name: &str) -> String {
-    let name = name.strip_suffix(".gamma").map(|n| format!("{n}.weight")).unwrap_or_else(|| name.to_string());
+    let name = name
+        .strip_suffix(".gamma")
+        .map(|n| format!("{n}.weight"))
+        .unwrap_or_else(|| name.to_string());
     let name = name.strip_suffix(".beta").map(|n| format!("{n}.bias")).unwrap_or(name);
     let bare = ["embeddings.", "embeddings_project.", "encoder."];
     if bare.iter().any(|p| name.starts_with(p)) {
@@ -72,8 +84,10 @@ pub fn normalize_name(name: &str) -> String {
 /// Variables under `head_prefixes` may be missing (they keep their fresh init); any other missing
 /// variable, or a shape mismatch, is an error.
 pub fn load_weights(vs: &VarStore, path: &Path, head_prefixes: &[&str]) -> Result<LoadReport> {
-    let mut file: HashMap<String, Tensor> =
-        read_tensors(path)?.into_iter().map(|(name, t)| (normalize_name(&name), t)).collect();
+    let mut file: HashMap<String, Tensor> = read_tensors(path)?
+        .into_iter()
+        .map(|(name, t)| (normalize_name(&name), t))
+        .collect();
     let mut report = LoadReport::default();
     let variables = vs.variables();
     let mut names: Vec<&String> = variables.keys().collect();
@@ -166,10 +180,18 @@ pub struct HeadInfo {
 pub fn config_json(cfg: &ElectraConfig, head: &HeadInfo) -> Result<serde_json::Value> {
     let mut value = serde_json::to_value(cfg)?;
     let obj = value.as_object_mut().context("model config is not a JSON object")?;
-    let id2label: serde_json::Map<_, _> =
-        head.labels.iter().enumerate().map(|(i, l)| (i.to_string(), l.clone().into())).collect();
-    let label2id: serde_json::Map<_, _> =
-        head.labels.iter().enumerate().map(|(i, l)| (l.clone(), i.into())).collect();
+    let id2label: serde_json::Map<_, _> = head
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), l.clone().into()))
+        .collect();
+    let label2id: serde_json::Map<_, _> = head
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), i.into()))
+        .collect();
     obj.insert("architectures".into(), serde_json::json!([head.architecture]));
     obj.insert("model_type".into(), "electra".into());
     obj.insert("num_labels".into(), head.labels.len().into());

@@ -4,6 +4,9 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod config;
+pub mod metrics;
 pub mod model;
-pub mod tokenizer;
+pub mod optim;
 pub mod tasks;
+pub mod tokenizer;
+pub mod train;

@@ -91,8 +91,8 @@ fn default_position_type() -> String {
 impl ElectraConfig {
     /// Reads and validates an HF `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read model config {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read model config {}", path.display()))?;
         Self::from_json_str(&text).with_context(|| format!("invalid model config {}", path.display()))
     }
 
@@ -157,7 +157,10 @@ impl ElectraConfig {
 /// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
 pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, cfg: &ElectraConfig) -> nn::Linear {
     let lin_cfg = nn::LinearConfig {
-        ws_init: nn::Init::Randn { mean: 0., stdev: cfg.initializer_range },
+        ws_init: nn::Init::Randn {
+            mean: 0.,
+            stdev: cfg.initializer_range,
+        },
         bs_init: Some(nn::Init::Const(0.)),
         bias: true,
     };
@@ -165,13 +168,19 @@ pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, cfg: &ElectraConfig) -> nn
 }
 
 fn layer_norm(p: nn::Path, dim: i64, cfg: &ElectraConfig) -> nn::LayerNorm {
-    let ln_cfg = nn::LayerNormConfig { eps: cfg.layer_norm_eps, ..Default::default() };
+    let ln_cfg = nn::LayerNormConfig {
+        eps: cfg.layer_norm_eps,
+        ..Default::default()
+    };
     nn::layer_norm(p, vec![dim], ln_cfg)
 }
 
 fn embedding(p: nn::Path, n: i64, dim: i64, padding_idx: i64, cfg: &ElectraConfig) -> nn::Embedding {
     let emb_cfg = nn::EmbeddingConfig {
-        ws_init: nn::Init::Randn { mean: 0., stdev: cfg.initializer_range },
+        ws_init: nn::Init::Randn {
+            mean: 0.,
+            stdev: cfg.initializer_range,
+        },
         padding_idx,
         ..Default::default()
     };
@@ -290,7 +299,12 @@ impl ElectraLayer {
         Self {
             attention: ElectraSelfAttention::new(&att / "self", cfg),
             attention_output: ElectraOutput::new(&att / "output", cfg.hidden_size, cfg),
-            intermediate: linear(&p / "intermediate" / "dense", cfg.hidden_size, cfg.intermediate_size, cfg),
+            intermediate: linear(
+                &p / "intermediate" / "dense",
+                cfg.hidden_size,
+                cfg.intermediate_size,
+                cfg,
+            ),
             output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg),
         }
     }
@@ -320,7 +334,9 @@ impl ElectraModel {
         Self {
             embeddings: ElectraEmbeddings::new(&p / "embeddings", cfg),
             embeddings_project: project,
-            layers: (0..cfg.num_hidden_layers).map(|i| ElectraLayer::new(&layer_path / i, cfg)).collect(),
+            layers: (0..cfg.num_hidden_layers)
+                .map(|i| ElectraLayer::new(&layer_path / i, cfg))
+                .collect(),
         }
     }
 

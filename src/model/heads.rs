@@ -99,8 +99,12 @@ impl ElectraForSequenceClassification {
 
     /// Logits `[batch, num_labels]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let hidden =
-            self.electra.forward_t(&batch.input_ids, &batch.attention_mask, Some(&batch.token_type_ids), train);
+        let hidden = self.electra.forward_t(
+            &batch.input_ids,
+            &batch.attention_mask,
+            Some(&batch.token_type_ids),
+            train,
+        );
         self.classifier.forward_t(&hidden, train)
     }
 
@@ -108,9 +112,13 @@ impl ElectraForSequenceClassification {
     /// `labels` are float for regression, int64 class ids otherwise.
     pub fn loss(&self, logits: &Tensor, labels: &Tensor) -> Tensor {
         if self.num_labels == 1 {
-            logits.squeeze_dim(-1).mse_loss(&labels.to_kind(logits.kind()), Reduction::Mean)
+            logits
+                .squeeze_dim(-1)
+                .mse_loss(&labels.to_kind(logits.kind()), Reduction::Mean)
         } else {
-            logits.view([-1, self.num_labels]).cross_entropy_for_logits(&labels.view([-1]))
+            logits
+                .view([-1, self.num_labels])
+                .cross_entropy_for_logits(&labels.view([-1]))
         }
     }
 }
@@ -136,14 +144,20 @@ impl ElectraForTokenClassification {
 
     /// Logits `[batch, seq, num_labels]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let hidden =
-            self.electra.forward_t(&batch.input_ids, &batch.attention_mask, Some(&batch.token_type_ids), train);
+        let hidden = self.electra.forward_t(
+            &batch.input_ids,
+            &batch.attention_mask,
+            Some(&batch.token_type_ids),
+            train,
+        );
         hidden.dropout(self.dropout, train).apply(&self.classifier)
     }
 
     /// Mean cross-entropy over positions whose label is not -100 (the ignore index).
     pub fn loss(&self, logits: &Tensor, labels: &Tensor) -> Tensor {
-        logits.view([-1, self.num_labels]).cross_entropy_for_logits(&labels.view([-1]))
+        logits
+            .view([-1, self.num_labels])
+            .cross_entropy_for_logits(&labels.view([-1]))
     }
 }
 
@@ -164,8 +178,12 @@ impl ElectraForQuestionAnswering {
 
     /// `(start_logits, end_logits)`, each `[batch, seq]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
-        let hidden =
-            self.electra.forward_t(&batch.input_ids, &batch.attention_mask, Some(&batch.token_type_ids), train);
+        let hidden = self.electra.forward_t(
+            &batch.input_ids,
+            &batch.attention_mask,
+            Some(&batch.token_type_ids),
+            train,
+        );
         let logits = self.qa_outputs.forward(&hidden);
         let parts = logits.split(1, -1);
         (parts[0].squeeze_dim(-1), parts[1].squeeze_dim(-1))

@@ -50,5 +50,10 @@ pub fn load_for_task(dir: &Path, head: HeadKind, num_labels: i64, device: Device
     let weights = checkpoint::weights_file(dir)?;
     let report = checkpoint::load_weights(&vs, &weights, head.prefixes())
         .with_context(|| format!("cannot load model from {}", dir.display()))?;
-    Ok(LoadedModel { vs, model, config, report })
+    Ok(LoadedModel {
+        vs,
+        model,
+        config,
+        report,
+    })
 }
