@@ -10,3 +10,7 @@ pub mod optim;
 pub mod tasks;
 pub mod tokenizer;
 pub mod train;
+pub mod features;
+pub mod output;
+pub mod progress;
+pub mod run;

@@ -207,6 +207,8 @@ fn at_update(
         hooks.save(position, optimizer)?;
         *last_saved = step;
     }
+    // Evaluation and saving are not training time.
+    window.since = Instant::now();
     Ok(())
 }
 

@@ -38,7 +38,9 @@ fn seq_cls_parity(name: &str, num_labels: i64) {
     let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
     assert!(diff < TOL, "{name}: logits differ from HF by {diff}");
     let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
-    let loss = model.loss(&logits, &tensor(&case["labels"], label_kind)).double_value(&[]);
+    let loss = model
+        .loss(&logits, &tensor(&case["labels"], label_kind))
+        .double_value(&[]);
     let hf_loss = case["loss"].as_f64().unwrap();
     assert!((loss - hf_loss).abs() < TOL, "{name}: loss {loss} vs HF {hf_loss}");
 }
@@ -63,7 +65,9 @@ fn token_classification_matches_hf() {
     let logits = tch::no_grad(|| model.forward_t(&batch(&case), false));
     let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
     assert!(diff < TOL, "token logits differ from HF by {diff}");
-    let loss = model.loss(&logits, &tensor(&case["labels"], Kind::Int64)).double_value(&[]);
+    let loss = model
+        .loss(&logits, &tensor(&case["labels"], Kind::Int64))
+        .double_value(&[]);
     assert!((loss - case["loss"].as_f64().unwrap()).abs() < TOL, "token loss {loss}");
 }
 
@@ -108,12 +112,26 @@ fn bare_discriminator_gets_fresh_head_and_reports_extras() {
     let fresh: Vec<&str> = report.fresh.iter().map(String::as_str).collect();
     assert_eq!(
         fresh,
-        ["classifier.dense.bias", "classifier.dense.weight", "classifier.out_proj.bias", "classifier.out_proj.weight"]
+        [
+            "classifier.dense.bias",
+            "classifier.dense.weight",
+            "classifier.out_proj.bias",
+            "classifier.out_proj.weight"
+        ]
     );
-    assert!(report.unexpected.iter().any(|n| n.starts_with("discriminator_predictions.")));
+    assert!(report
+        .unexpected
+        .iter()
+        .any(|n| n.starts_with("discriminator_predictions.")));
     // HF init for the fresh head: zero bias, weights with std ≈ initializer_range.
     let vars = vs.variables();
-    assert_eq!(vars["classifier.out_proj.bias"].abs().sum(Kind::Float).double_value(&[]), 0.0);
+    assert_eq!(
+        vars["classifier.out_proj.bias"]
+            .abs()
+            .sum(Kind::Float)
+            .double_value(&[]),
+        0.0
+    );
     let std = vars["classifier.dense.weight"].std(true).double_value(&[]);
     assert!((std - 0.02).abs() < 0.005, "head init std {std}");
 }
@@ -138,7 +156,9 @@ fn legacy_pickle_gets_a_clear_error() {
     let vs = VarStore::new(Device::Cpu);
     let _model = ElectraForSequenceClassification::new(&vs.root(), &config("legacy-pickle"), 2);
     let path = fixture("legacy-pickle").join("pytorch_model.bin");
-    let err = checkpoint::load_weights(&vs, &path, &["classifier."]).unwrap_err().to_string();
+    let err = checkpoint::load_weights(&vs, &path, &["classifier."])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("legacy") && err.contains("safetensors"), "{err}");
 }
 
@@ -149,8 +169,13 @@ fn shape_mismatch_names_tensor_and_shapes() {
     let vs = VarStore::new(Device::Cpu);
     let _model = ElectraForSequenceClassification::new(&vs.root(), &cfg, 2);
     let path = checkpoint::weights_file(&fixture("discriminator")).unwrap();
-    let err = checkpoint::load_weights(&vs, &path, &["classifier."]).unwrap_err().to_string();
-    assert!(err.contains("intermediate.dense") && err.contains("[48]") && err.contains("[40]"), "{err}");
+    let err = checkpoint::load_weights(&vs, &path, &["classifier."])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("intermediate.dense") && err.contains("[48]") && err.contains("[40]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -163,12 +188,18 @@ fn unsupported_activation_is_an_error() {
 
 #[test]
 fn old_tf_names_and_bare_prefix_are_normalized() {
-    assert_eq!(checkpoint::normalize_name("embeddings.LayerNorm.gamma"), "electra.embeddings.LayerNorm.weight");
+    assert_eq!(
+        checkpoint::normalize_name("embeddings.LayerNorm.gamma"),
+        "electra.embeddings.LayerNorm.weight"
+    );
     assert_eq!(
         checkpoint::normalize_name("electra.encoder.layer.0.output.LayerNorm.beta"),
         "electra.encoder.layer.0.output.LayerNorm.bias"
     );
-    assert_eq!(checkpoint::normalize_name("classifier.out_proj.weight"), "classifier.out_proj.weight");
+    assert_eq!(
+        checkpoint::normalize_name("classifier.out_proj.weight"),
+        "classifier.out_proj.weight"
+    );
 }
 
 /// Saves a checkpoint from Rust, reloads it with `transformers` and compares the logits.
@@ -199,12 +230,19 @@ fn saved_checkpoint_loads_in_transformers_with_same_logits() {
             }
         });
         let labels = (0..num_labels).map(|i| format!("L{i}")).collect();
-        let info = HeadInfo { architecture: head.architecture().into(), labels };
+        let info = HeadInfo {
+            architecture: head.architecture().into(),
+            labels,
+        };
         let out = dir.path().join(head.architecture());
         checkpoint::save_checkpoint(&out, &vs, &cfg, &info, |_| Ok(())).unwrap();
         let hf = hf_logits(&out, &case);
         let diff = max_abs_diff(&logits, &hf);
-        assert!(diff < 1e-5, "{}: transformers gives logits {diff} away", head.architecture());
+        assert!(
+            diff < 1e-5,
+            "{}: transformers gives logits {diff} away",
+            head.architecture()
+        );
         let saved = read_json(&out.join("config.json"));
         assert_eq!(saved["num_labels"], num_labels);
         assert_eq!(saved["architectures"][0], head.architecture());
@@ -220,7 +258,11 @@ fn hf_logits(dir: &std::path::Path, case: &serde_json::Value) -> Tensor {
         .arg(&inputs)
         .output()
         .unwrap();
-    assert!(out.status.success(), "hf_logits.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hf_logits.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     tensor(&value["logits"], Kind::Float)
 }

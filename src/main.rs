@@ -1,0 +1,209 @@
+//! koelectra-ft command line: parse flags, resolve the config, dispatch to a subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
+use koelectra_ft::model::TaskModel;
+use koelectra_ft::{progress, run, tasks};
+
+const LONG_ABOUT: &str = "\
+Fine-tune Korean ELECTRA (KoELECTRA) models on the Korean benchmarks, on libtorch (CPU or CUDA).
+
+A run is described by a JSON config with the reference keys (see configs/<task>/*.json; all of
+them are also embedded in this binary, list them with `koelectra-ft configs`).
+
+Examples:
+  koelectra-ft seq-cls --task nsmc      --config koelectra-base.json
+  koelectra-ft ner     --task naver-ner --config koelectra-small.json --set learning_rate=3e-5
+  koelectra-ft squad   --task korquad   --config koelectra-base-v3 --device cuda:0
+
+Exit codes: 0 success, 2 usage or config error, 1 any other error.
+Logging goes to stderr at level info; set RUST_LOG (e.g. RUST_LOG=debug) to change it.";
+
+/// Command-line interface.
+#[derive(Parser, Debug)]
+#[command(name = "koelectra-ft", version, about, long_about = LONG_ABOUT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Sequence classification/regression: nsmc, kornli, paws, question-pair, korsts, hate-speech.
+    SeqCls(RunArgs),
+    /// Named-entity recognition (token classification): naver-ner.
+    Ner(RunArgs),
+    /// Extractive question answering (SQuAD-style): korquad.
+    Squad(RunArgs),
+    /// List the configs embedded in this binary (`<task>/<name>`, usable as --config NAME).
+    Configs,
+}
+
+/// Flags shared by the training subcommands.
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Task to run; must match the subcommand and the config's "task" key.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(config::TASKS))]
+    task: String,
+    /// Config NAME: a path to a JSON file, else <config-dir>/<task>/NAME, else the embedded copy ("koelectra-base.json"; ".json" may be left out).
+    #[arg(long, value_name = "NAME")]
+    config: String,
+    /// Folder holding <task>/<name>.json configs [default: configs].
+    #[arg(long, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+    /// Override a config key (repeatable); VALUE is parsed as JSON when it can be (5e-5, true, 12), else taken as a string.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Device: cpu, cuda (= cuda:0) or cuda:N [default: CUDA when available and no_cuda is false, else cpu].
+    #[arg(long, value_name = "DEVICE")]
+    device: Option<String>,
+    /// No progress bars: plain one-line log events only (also the default when stderr is not a terminal).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with code 0; usage errors to stderr with code 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    init_logging(cli.quiet());
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+impl Cli {
+    /// Whether --quiet was given.
+    fn quiet(&self) -> bool {
+        match &self.command {
+            Command::SeqCls(a) | Command::Ner(a) | Command::Squad(a) => a.quiet,
+            Command::Configs => false,
+        }
+    }
+}
+
+/// env_logger on stderr, one line per event at info (RUST_LOG wins); --quiet hides the progress bars.
+fn init_logging(quiet: bool) {
+    progress::set_quiet(quiet);
+    let env = env_logger::Env::default().default_filter_or("info");
+    env_logger::Builder::from_env(env).format_target(false).init();
+}
+
+/// The error chain joined with ": " on a single line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace(['\n', '\r'], " ")
+}
+
+/// 2 for usage/config errors, 1 for the rest.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let is_config = e.chain().any(|c| c.downcast_ref::<ConfigError>().is_some());
+    if is_config {
+        2
+    } else {
+        1
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::SeqCls(args) => run_task(TaskKind::SeqCls, &args),
+        Command::Ner(args) => run_task(TaskKind::Ner, &args),
+        Command::Squad(args) => run_task(TaskKind::Squad, &args),
+        Command::Configs => {
+            config::embedded_config_names()
+                .iter()
+                .for_each(|name| println!("{name}"));
+            Ok(())
+        }
+    }
+}
+
+/// Checks the task against the subcommand, loads and checks the config, picks the device, runs.
+fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
+    check_subcommand(kind, &args.task)?;
+    let dir = args.config_dir.as_deref();
+    let cfg = config::load_config(&args.task, &args.config, dir, &args.set)?;
+    cfg.check_supported()?;
+    let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
+    check_device(device)?;
+    run_subcommand(kind, &cfg, device)
+}
+
+/// Errors when `task` belongs to another subcommand.
+fn check_subcommand(kind: TaskKind, task: &str) -> Result<()> {
+    let Some(actual) = TaskKind::of_task(task) else {
+        let known = config::TASKS.join(", ");
+        return Err(usage(format!("unknown task {task:?}; known: {known}")));
+    };
+    if actual == kind {
+        return Ok(());
+    }
+    let (want, got) = (actual.subcommand(), kind.subcommand());
+    let tasks = kind.tasks().join(", ");
+    Err(usage(format!(
+        "task {task:?} is run by `koelectra-ft {want}`, not `{got}` ({got} runs: {tasks})"
+    )))
+}
+
+/// Errors when a CUDA device was asked for but is not there.
+fn check_device(device: tch::Device) -> Result<()> {
+    let tch::Device::Cuda(index) = device else {
+        return Ok(());
+    };
+    if !tch::Cuda::is_available() {
+        bail!("device cuda:{index}: CUDA is not available (no GPU, or libtorch without CUDA); use --device cpu");
+    }
+    let count = tch::Cuda::device_count();
+    if i64::try_from(index).unwrap_or(i64::MAX) >= count {
+        bail!("device cuda:{index}: only {count} CUDA device(s) found");
+    }
+    Ok(())
+}
+
+fn usage(msg: String) -> anyhow::Error {
+    anyhow::Error::new(ConfigError(msg))
+}
+
+/// Runs one subcommand on a loaded config.
+fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<()> {
+    log::info!(
+        "{}: task={} model_type={} model={} device={device:?}",
+        kind.subcommand(),
+        cfg.task,
+        cfg.model_type,
+        if cfg.model_name_or_path.is_empty() { "(model_config)" } else { &cfg.model_name_or_path },
+    );
+    match kind {
+        TaskKind::SeqCls => run::seq_cls::run(cfg, device),
+        TaskKind::Ner | TaskKind::Squad => load_only(kind, cfg, device),
+    }
+}
+
+/// ner and squad: load the tokenizer and the model, then say plainly that training is not there yet.
+fn load_only(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<()> {
+    let source = run::ModelSource::from_config(cfg)?;
+    let tokenizer = run::load_tokenizer(cfg, &source)?;
+    let head = tasks::head_kind(&cfg.task)?;
+    let num_labels = tasks::labels(&cfg.task)?.len() as i64;
+    run::build_model(&source, head, device, |vs, c| TaskModel::new(vs, c, head, num_labels))?;
+    log::info!("tokenizer: {} tokens", tokenizer.vocab_size());
+    println!(
+        "{}: config, tokenizer and model loaded; training and evaluation for this task are not implemented yet",
+        kind.subcommand()
+    );
+    Ok(())
+}

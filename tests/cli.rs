@@ -1,0 +1,76 @@
+//! The built binary: help, config listing, one-line config errors with exit code 2.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_koelectra-ft"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run koelectra-ft")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_succeeds_and_explains_flags() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for word in ["seq-cls", "ner", "squad", "configs"] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+    let out = run(&["seq-cls", "--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in ["--task", "--config", "--config-dir", "--set", "--device", "--quiet"] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn configs_lists_embedded_names() {
+    let out = run(&["configs"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 80);
+    assert!(stdout.lines().any(|l| l == "korquad/koelectra-base-v3.json"));
+}
+
+#[test]
+fn malformed_config_is_one_line_error_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken-config.json");
+    let body = r#"{"task": "nsmc", "model_type": "koelectra-small", "learnig_rate": 1}"#;
+    std::fs::write(&path, body).expect("write");
+    let out = run(&["seq-cls", "--task", "nsmc", "--config", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("broken-config.json"), "{stderr}");
+    assert!(stderr.contains("did you mean \"learning_rate\""), "{stderr}");
+}
+
+#[test]
+fn wrong_subcommand_and_unsupported_model_are_config_errors() {
+    let out = run(&["ner", "--task", "nsmc", "--config", "koelectra-small"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("koelectra-ft seq-cls"));
+    let out = run(&["seq-cls", "--task", "nsmc", "--config", "kobert.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("\"kobert\" is not supported yet"));
+}
+
+#[test]
+fn valid_config_runs_the_placeholder() {
+    let args = ["squad", "--task", "korquad", "--config", "koelectra-small-v3"];
+    let out = run(&[&args[..], &["--device", "cpu", "--quiet"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("squad: training/evaluation is not implemented yet"));
+    let out = run(&[&args[..], &["--device", "tpu"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"));
+}
