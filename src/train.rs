@@ -198,17 +198,21 @@ fn at_update(
     lr: f64,
 ) -> Result<()> {
     let step = position.global_step;
-    if cfg.logging_steps > 0 && step % cfg.logging_steps == 0 {
+    let log_now = cfg.logging_steps > 0 && step % cfg.logging_steps == 0;
+    let save_now = cfg.save_steps > 0 && step % cfg.save_steps == 0;
+    if log_now {
         let epoch = step as f64 / plan.updates_per_epoch as f64;
         hooks.on_log(&window.take(step, epoch, lr))?;
         hooks.evaluate(position)?;
     }
-    if cfg.save_steps > 0 && step % cfg.save_steps == 0 {
+    if save_now {
         hooks.save(position, optimizer)?;
         *last_saved = step;
     }
-    // Evaluation and saving are not training time.
-    window.since = Instant::now();
+    if log_now || save_now {
+        // Evaluation and saving are not training time.
+        window.since = Instant::now();
+    }
     Ok(())
 }
 
