@@ -7,7 +7,11 @@ use tch::{Device, Tensor};
 pub fn pad_batch(rows: &[&Encoded], pad_id: i64, device: Device) -> Batch {
     let longest = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
     let n = rows.len();
-    let (mut ids, mut mask, mut types) = (vec![pad_id; n * longest], vec![0i64; n * longest], vec![0i64; n * longest]);
+    let (mut ids, mut mask, mut types) = (
+        vec![pad_id; n * longest],
+        vec![0i64; n * longest],
+        vec![0i64; n * longest],
+    );
     for (i, row) in rows.iter().enumerate() {
         let at = i * longest;
         ids[at..at + row.ids.len()].copy_from_slice(&row.ids);
@@ -16,7 +20,11 @@ pub fn pad_batch(rows: &[&Encoded], pad_id: i64, device: Device) -> Batch {
     }
     let shape = [n as i64, longest as i64];
     let to = |v: Vec<i64>| Tensor::from_slice(&v).view(shape).to_device(device);
-    Batch { input_ids: to(ids), attention_mask: to(mask), token_type_ids: to(types) }
+    Batch {
+        input_ids: to(ids),
+        attention_mask: to(mask),
+        token_type_ids: to(types),
+    }
 }
 
 /// Evaluation batches: indices sorted by length, longest first, so little padding is computed.

@@ -4,13 +4,13 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod config;
+pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod optim;
-pub mod tasks;
-pub mod tokenizer;
-pub mod train;
-pub mod features;
 pub mod output;
 pub mod progress;
 pub mod run;
+pub mod tasks;
+pub mod tokenizer;
+pub mod train;

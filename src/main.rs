@@ -185,7 +185,11 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
         kind.subcommand(),
         cfg.task,
         cfg.model_type,
-        if cfg.model_name_or_path.is_empty() { "(model_config)" } else { &cfg.model_name_or_path },
+        if cfg.model_name_or_path.is_empty() {
+            "(model_config)"
+        } else {
+            &cfg.model_name_or_path
+        },
     );
     match kind {
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),

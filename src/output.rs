@@ -12,7 +12,13 @@ pub type Metrics = Vec<(String, f64)>;
 
 /// `<out>/<split>/<split>-<step>.txt` (or `<split>.txt` without a step): `  key = value` lines in
 /// string-sorted key order, values as Python prints floats; `appendix` follows after a blank line.
-pub fn write_eval_file(out: &Path, split: &str, step: Option<&str>, metrics: &Metrics, appendix: Option<&str>) -> Result<PathBuf> {
+pub fn write_eval_file(
+    out: &Path,
+    split: &str,
+    step: Option<&str>,
+    metrics: &Metrics,
+    appendix: Option<&str>,
+) -> Result<PathBuf> {
     let dir = out.join(split);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = match step {
@@ -21,7 +27,10 @@ pub fn write_eval_file(out: &Path, split: &str, step: Option<&str>, metrics: &Me
     };
     let mut sorted: Vec<&(String, f64)> = metrics.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut text: String = sorted.iter().map(|(k, v)| format!("  {k} = {}\n", format_py_float(*v))).collect();
+    let mut text: String = sorted
+        .iter()
+        .map(|(k, v)| format!("  {k} = {}\n", format_py_float(*v)))
+        .collect();
     if let Some(extra) = appendix {
         text.push('\n');
         text.push_str(extra);
@@ -35,8 +44,17 @@ pub fn write_eval_file(out: &Path, split: &str, step: Option<&str>, metrics: &Me
 pub fn write_eval_results(out: &Path, results: &Metrics, checkpoints: usize) -> Result<()> {
     let mut keys: Vec<String> = results.iter().map(|(k, _)| k.clone()).collect();
     sort_eval_result_keys(&mut keys, checkpoints > 1);
-    let value = |k: &str| results.iter().find(|(key, _)| key == k).map(|(_, v)| *v).unwrap_or(f64::NAN);
-    let text: String = keys.iter().map(|k| format!("{k} = {}\n", format_py_float(value(k)))).collect();
+    let value = |k: &str| {
+        results
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| *v)
+            .unwrap_or(f64::NAN)
+    };
+    let text: String = keys
+        .iter()
+        .map(|k| format!("{k} = {}\n", format_py_float(value(k))))
+        .collect();
     atomic::write_file(&out.join("eval_results.txt"), text.as_bytes())
 }
 
@@ -48,7 +66,9 @@ pub struct MetricsLog {
 
 impl MetricsLog {
     pub fn new(out: &Path) -> Self {
-        Self { path: out.join("metrics.jsonl") }
+        Self {
+            path: out.join("metrics.jsonl"),
+        }
     }
 
     pub fn append(&self, event: &impl Serialize) -> Result<()> {
@@ -59,7 +79,8 @@ impl MetricsLog {
             .append(true)
             .open(&self.path)
             .with_context(|| format!("cannot open {}", self.path.display()))?;
-        file.write_all(line.as_bytes()).with_context(|| format!("cannot write {}", self.path.display()))
+        file.write_all(line.as_bytes())
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 }
 

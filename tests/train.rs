@@ -146,7 +146,12 @@ fn train_parity(name: &str, num_labels: i64) {
         }
     }
     assert!(worst < 1e-4, "{name}: final weights differ from PyTorch by {worst}");
-    let loss_diff = outcome.losses.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+    let loss_diff = outcome
+        .losses
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f64, f64::max);
     eprintln!("{name}: max loss diff {loss_diff:.2e}, max weight diff {worst:.2e}");
     assert_eq!(hooks.saves, vec![6], "a final checkpoint is always saved");
 }

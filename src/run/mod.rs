@@ -76,21 +76,41 @@ pub fn build_model<M>(
             let weights = checkpoint::weights_file(dir)?;
             let report = checkpoint::load_weights(&vs, &weights, head.prefixes())?;
             if !report.fresh.is_empty() {
-                log::info!("new head, initialised N(0, {}): {}", ecfg.initializer_range, report.fresh.join(", "));
+                log::info!(
+                    "new head, initialised N(0, {}): {}",
+                    ecfg.initializer_range,
+                    report.fresh.join(", ")
+                );
             }
             if !report.unexpected.is_empty() {
-                log::info!("ignored {} checkpoint tensor(s): {}", report.unexpected.len(), summarize(&report.unexpected));
+                log::info!(
+                    "ignored {} checkpoint tensor(s): {}",
+                    report.unexpected.len(),
+                    summarize(&report.unexpected)
+                );
             }
         }
         ModelSource::Scratch(_) => log::info!("model built from model_config with random weights (no checkpoint)"),
     }
-    let params: i64 = vs.trainable_variables().iter().map(Tensor::numel).map(|n| n as i64).sum();
-    log::info!("model: {} layers, hidden {}, {params} parameters", ecfg.num_hidden_layers, ecfg.hidden_size);
+    let params: i64 = vs
+        .trainable_variables()
+        .iter()
+        .map(Tensor::numel)
+        .map(|n| n as i64)
+        .sum();
+    log::info!(
+        "model: {} layers, hidden {}, {params} parameters",
+        ecfg.num_hidden_layers,
+        ecfg.hidden_size
+    );
     Ok((vs, model, ecfg))
 }
 
 fn summarize(names: &[String]) -> String {
-    let mut prefixes: Vec<String> = names.iter().map(|n| n.split('.').next().unwrap_or(n).to_string() + ".*").collect();
+    let mut prefixes: Vec<String> = names
+        .iter()
+        .map(|n| n.split('.').next().unwrap_or(n).to_string() + ".*")
+        .collect();
     prefixes.dedup();
     prefixes.join(", ")
 }
@@ -114,7 +134,9 @@ pub fn prepare_output_dir(cfg: &Config, out: &Path) -> Result<()> {
 
 /// The complete `checkpoint-<step>` folders directly under `out`, in step order.
 pub fn list_checkpoints(out: &Path) -> Result<Vec<(i64, PathBuf)>> {
-    let Ok(entries) = std::fs::read_dir(out) else { return Ok(vec![]) };
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(vec![]);
+    };
     let mut found = vec![];
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", out.display()))?;
@@ -156,9 +178,16 @@ impl CheckpointWriter<'_> {
             output::write_json(&tmp.join("training_args.json"), self.cfg)?;
             if self.cfg.save_optimizer {
                 let (state, _) = optimizer.state();
-                let state: Vec<(String, Tensor)> = state.into_iter().map(|(k, t)| (k, t.to_device(Device::Cpu))).collect();
+                let state: Vec<(String, Tensor)> =
+                    state.into_iter().map(|(k, t)| (k, t.to_device(Device::Cpu))).collect();
                 Tensor::write_safetensors(&state, tmp.join(OPTIMIZER_STATE))?;
-                output::write_json(&tmp.join(TRAINER_STATE), &TrainerState { position, seed: self.cfg.seed })?;
+                output::write_json(
+                    &tmp.join(TRAINER_STATE),
+                    &TrainerState {
+                        position,
+                        seed: self.cfg.seed,
+                    },
+                )?;
             }
             Ok(())
         })?;
@@ -217,7 +246,9 @@ pub fn selected<'a>(results: &'a [CheckpointResult], metric: &str) -> Option<&'a
 /// `summary.json`: the selected checkpoint with its test metrics, the last checkpoint's test
 /// metrics, the rule used, and every checkpoint's dev/test metrics.
 pub fn write_summary(out: &Path, results: &[CheckpointResult], metric: &str) -> Result<()> {
-    let Some((chosen, rule)) = selection(results, metric) else { return Ok(()) };
+    let Some((chosen, rule)) = selection(results, metric) else {
+        return Ok(());
+    };
     let summary = serde_json::json!({
         "selection_rule": rule,
         "selection_metric": metric,

@@ -44,7 +44,11 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let spec = task_spec(&cfg.task)?;
     let source = ModelSource::from_config(cfg)?;
     let tokenizer = load_tokenizer(cfg, &source)?;
-    let train_split = if cfg.do_train { Some(read_split(cfg, "train", &cfg.train_file, &tokenizer)?) } else { None };
+    let train_split = if cfg.do_train {
+        Some(read_split(cfg, "train", &cfg.train_file, &tokenizer)?)
+    } else {
+        None
+    };
     let dev = optional_split(cfg, "dev", &cfg.dev_file, &tokenizer)?;
     let test = optional_split(cfg, "test", &cfg.test_file, &tokenizer)?;
     if cfg.do_eval && test.is_none() {
@@ -57,11 +61,24 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     })?;
     let out = cfg.output_path();
     log::info!("device {device:?}; outputs in {}", out.display());
-    let run = SeqCls { cfg, spec, tokenizer, vs, model, device, log: MetricsLog::new(&out), out };
+    let run = SeqCls {
+        cfg,
+        spec,
+        tokenizer,
+        vs,
+        model,
+        device,
+        log: MetricsLog::new(&out),
+        out,
+    };
     let mut dev_results = HashMap::new();
     if let Some(train_split) = &train_split {
         prepare_output_dir(cfg, &run.out)?;
-        let eval_split = if cfg.evaluate_test_during_training || dev.is_none() { test.as_ref() } else { dev.as_ref() };
+        let eval_split = if cfg.evaluate_test_during_training || dev.is_none() {
+            test.as_ref()
+        } else {
+            dev.as_ref()
+        };
         dev_results = run.train(train_split, eval_split, &source, &ecfg)?;
     } else {
         std::fs::create_dir_all(&run.out).with_context(|| format!("cannot create {}", run.out.display()))?;
@@ -87,14 +104,22 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokeniz
     };
     let report = read_examples(&cfg.task, &path, name)?;
     if report.skipped > 0 {
-        log::info!("{name}: skipped {} row(s) with an empty text ({})", report.skipped, path.display());
+        log::info!(
+            "{name}: skipped {} row(s) with an empty text ({})",
+            report.skipped,
+            path.display()
+        );
     }
     if report.examples.is_empty() {
         bail!("{}: no examples (only a header line?)", path.display());
     }
     let features = encode(tok, &report.examples, cfg.max_seq_len, name)?;
     log::info!("{name}: {} examples from {}", report.examples.len(), path.display());
-    Ok(Split { name, examples: report.examples, features })
+    Ok(Split {
+        name,
+        examples: report.examples,
+        features,
+    })
 }
 
 fn encode(tok: &ElectraTokenizer, examples: &[Example], max_len: usize, name: &str) -> Result<Vec<Encoded>> {
@@ -176,7 +201,10 @@ impl SeqCls<'_> {
 
     fn metrics(&self, examples: &[Example], logits: &[Vec<f32>]) -> Metrics {
         if self.spec.is_regression() {
-            let preds: Vec<f64> = logits.iter().map(|l| l.first().copied().unwrap_or(f32::NAN) as f64).collect();
+            let preds: Vec<f64> = logits
+                .iter()
+                .map(|l| l.first().copied().unwrap_or(f32::NAN) as f64)
+                .collect();
             let gold: Vec<f64> = examples.iter().map(|e| score(e.label) as f64).collect();
             korsts_metrics(&preds, &gold)
         } else {
@@ -190,20 +218,41 @@ impl SeqCls<'_> {
         let names = self.spec.label_names();
         let value = |label: Label, row: &[f32]| -> (serde_json::Value, serde_json::Value) {
             match label {
-                Label::Score(s) => (serde_json::json!(s), serde_json::json!(row.first().copied().unwrap_or(f32::NAN))),
+                Label::Score(s) => (
+                    serde_json::json!(s),
+                    serde_json::json!(row.first().copied().unwrap_or(f32::NAN)),
+                ),
                 Label::Class(c) => (names.get(c).copied().into(), names.get(argmax(row)).copied().into()),
             }
         };
         let rows = split.examples.iter().zip(logits).map(|(e, l)| {
             let (label, pred) = value(e.label, l);
-            Prediction { guid: &e.guid, label, pred, logits: l }
+            Prediction {
+                guid: &e.guid,
+                label,
+                pred,
+                logits: l,
+            }
         });
         output::write_jsonl(path, rows)
     }
 
     /// Writes the per-eval file, metrics.jsonl and the log line of one evaluation.
-    fn record(&self, split: &Split, step: Option<i64>, epoch: Option<f64>, label: &str, eval: &EvalOutput) -> Result<()> {
-        output::write_eval_file(&self.out, split.name, Some(label).filter(|l| !l.is_empty()), &eval.metrics, None)?;
+    fn record(
+        &self,
+        split: &Split,
+        step: Option<i64>,
+        epoch: Option<f64>,
+        label: &str,
+        eval: &EvalOutput,
+    ) -> Result<()> {
+        output::write_eval_file(
+            &self.out,
+            split.name,
+            Some(label).filter(|l| !l.is_empty()),
+            &eval.metrics,
+            None,
+        )?;
         self.log.append(&EvalEvent {
             event: "eval",
             step,
@@ -214,7 +263,11 @@ impl SeqCls<'_> {
             samples_per_second: eval.samples_per_second,
         })?;
         let shown: Vec<String> = eval.metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-        let at = if label.is_empty() { String::new() } else { format!(" @ {label}") };
+        let at = if label.is_empty() {
+            String::new()
+        } else {
+            format!(" @ {label}")
+        };
         log::info!("eval {}{at}: loss {:.4}, {}", split.name, eval.loss, shown.join(", "));
         Ok(())
     }
@@ -224,7 +277,10 @@ impl SeqCls<'_> {
             [] => vec!["LABEL_0".to_string()],
             names => names.iter().map(|s| s.to_string()).collect(),
         };
-        HeadInfo { architecture: HeadKind::SequenceClassification.architecture().into(), labels }
+        HeadInfo {
+            architecture: HeadKind::SequenceClassification.architecture().into(),
+            labels,
+        }
     }
 
     fn train(
@@ -250,10 +306,28 @@ impl SeqCls<'_> {
             ModelSource::Scratch(_) => None,
         };
         if let Some((pos, _)) = &resume {
-            log::info!("resuming at step {} (epoch {}, batch {})", pos.global_step, pos.epoch, pos.next_batch);
+            log::info!(
+                "resuming at step {} (epoch {}, batch {})",
+                pos.global_step,
+                pos.epoch,
+                pos.next_batch
+            );
         }
-        let writer = CheckpointWriter { out: &self.out, cfg, model_config: ecfg, head: self.head_info(), tokenizer: &self.tokenizer };
-        let mut hooks = SeqClsHooks { run: self, writer, eval_split, plan, dev_results: HashMap::new(), bar: None };
+        let writer = CheckpointWriter {
+            out: &self.out,
+            cfg,
+            model_config: ecfg,
+            head: self.head_info(),
+            tokenizer: &self.tokenizer,
+        };
+        let mut hooks = SeqClsHooks {
+            run: self,
+            writer,
+            eval_split,
+            plan,
+            dev_results: HashMap::new(),
+            bar: None,
+        };
         let (bs, seed) = (cfg.train_batch_size, cfg.seed);
         let batches = |epoch| train::random_batches(n, bs, seed, epoch);
         let loss = |idx: &[usize]| Ok(self.batch_loss(train, idx, true).0);
@@ -355,7 +429,10 @@ impl Hooks for SeqClsHooks<'_, '_> {
             #[serde(flatten)]
             log: &'a TrainLog,
         }
-        self.run.log.append(&Event { event: "train", log: event })?;
+        self.run.log.append(&Event {
+            event: "train",
+            log: event,
+        })?;
         log::info!(
             "step {} (epoch {:.2}): loss {:.4}, lr {:.3e}, {:.1} samples/s",
             event.step,
@@ -371,7 +448,13 @@ impl Hooks for SeqClsHooks<'_, '_> {
         let Some(split) = self.eval_split else { return Ok(()) };
         let eval = self.run.evaluate(split)?;
         let epoch = position.global_step as f64 / self.plan.updates_per_epoch as f64;
-        self.run.record(split, Some(position.global_step), Some(epoch), &position.global_step.to_string(), &eval)?;
+        self.run.record(
+            split,
+            Some(position.global_step),
+            Some(epoch),
+            &position.global_step.to_string(),
+            &eval,
+        )?;
         if split.name == "dev" {
             self.dev_results.insert(position.global_step, eval.metrics);
         }
@@ -395,7 +478,10 @@ impl Hooks for SeqClsHooks<'_, '_> {
 }
 
 fn epoch_bar(epoch: i64, plan: &Plan) -> indicatif::ProgressBar {
-    progress::bar(plan.updates_per_epoch as u64, &format!("epoch {}/{}", epoch + 1, plan.epochs))
+    progress::bar(
+        plan.updates_per_epoch as u64,
+        &format!("epoch {}/{}", epoch + 1, plan.epochs),
+    )
 }
 
 /// The loop settings of a run config.

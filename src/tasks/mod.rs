@@ -21,16 +21,13 @@ pub fn head_kind(task: &str) -> Result<HeadKind> {
     })
 }
 
-/// Label strings in id order; a regression task (korsts) has the single HF default label.
+/// Label strings in id order; a regression task (korsts) has HF's single default label.
 pub fn labels(task: &str) -> Result<Vec<String>> {
     let labels: Vec<&str> = match task {
-        "nsmc" | "paws" | "question-pair" => vec!["0", "1"],
-        "kornli" => vec!["contradiction", "entailment", "neutral"],
-        "hate-speech" => vec!["none", "offensive", "hate"],
-        "korsts" => vec!["LABEL_0"],
         "naver-ner" => NAVER_NER_LABELS.to_vec(),
         "korquad" => vec!["LABEL_0", "LABEL_1"],
-        other => bail!("unknown task \"{other}\""),
+        "korsts" => vec!["LABEL_0"],
+        seq_cls_task => seq_cls::task_spec(seq_cls_task)?.label_names().to_vec(),
     };
     Ok(labels.into_iter().map(String::from).collect())
 }
