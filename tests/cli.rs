@@ -35,7 +35,12 @@ fn configs_lists_embedded_names() {
     let out = run(&["configs"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.lines().count(), 80);
+    let on_disk = std::fs::read_dir("configs")
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .count();
+    assert_eq!(stdout.lines().count(), on_disk);
+    assert!(on_disk > 80, "80 reference configs plus the demo");
     assert!(stdout.lines().any(|l| l == "korquad/koelectra-base-v3.json"));
 }
 
@@ -65,12 +70,40 @@ fn wrong_subcommand_and_unsupported_model_are_config_errors() {
 }
 
 #[test]
-fn valid_config_runs_the_placeholder() {
-    let args = ["squad", "--task", "korquad", "--config", "koelectra-small-v3"];
-    let out = run(&[&args[..], &["--device", "cpu", "--quiet"]].concat());
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("squad: training/evaluation is not implemented yet"));
-    let out = run(&[&args[..], &["--device", "tpu"]].concat());
+fn ner_and_squad_load_tokenizer_and_model_then_say_not_implemented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+    for (sub, task) in [("squad", "korquad"), ("ner", "naver-ner")] {
+        let path = dir.path().join(format!("{task}.json"));
+        let body = serde_json::json!({
+            "task": task, "model_type": "koelectra-small-v3",
+            "model_name_or_path": fixtures.join("discriminator"), "vocab_file": fixtures.join("vocab.txt"),
+        });
+        std::fs::write(&path, body.to_string()).expect("write");
+        let config = path.display().to_string();
+        let out = run(&[sub, "--task", task, "--config", &config, "--device", "cpu", "--quiet"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("not implemented yet"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains("new head"),
+            "the fresh head is reported: {}",
+            text(&out.stderr)
+        );
+    }
+    let args = [
+        "squad",
+        "--task",
+        "korquad",
+        "--config",
+        "koelectra-small-v3",
+        "--device",
+        "tpu",
+    ];
+    let out = run(&args);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"));
 }
