@@ -11,6 +11,7 @@ pub mod optim;
 pub mod output;
 pub mod progress;
 pub mod run;
+pub mod seqeval;
 pub mod tasks;
 pub mod tokenizer;
 pub mod train;

@@ -191,13 +191,19 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
             &cfg.model_name_or_path
         },
     );
+    if cfg.bf16 || cfg.fp16 {
+        return Err(usage(
+            "config keys \"bf16\"/\"fp16\": mixed precision is not implemented yet; run in fp32".into(),
+        ));
+    }
     match kind {
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),
-        TaskKind::Ner | TaskKind::Squad => load_only(kind, cfg, device),
+        TaskKind::Ner => run::ner::run(cfg, device),
+        TaskKind::Squad => load_only(kind, cfg, device),
     }
 }
 
-/// ner and squad: load the tokenizer and the model, then say plainly that training is not there yet.
+/// squad: load the tokenizer and the model, then say plainly that training is not there yet.
 fn load_only(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<()> {
     let source = run::ModelSource::from_config(cfg)?;
     let tokenizer = run::load_tokenizer(cfg, &source)?;

@@ -1,5 +1,7 @@
 //! What the three subcommands share around the training loop: tokenizer and model setup, the output
 //! directory, checkpoints (save, list, resume), the final evaluation pass and `summary.json`.
+pub mod ner;
+pub mod pipeline;
 pub mod seq_cls;
 
 use crate::checkpoint::{self, HeadInfo};

@@ -2,6 +2,7 @@
 use crate::model::heads::HeadKind;
 use anyhow::{bail, Result};
 
+pub mod ner;
 pub mod seq_cls;
 
 /// The 29 Naver NER tags in the reference's fixed id order (suffix style: `PER-B`, `PER-I`).

@@ -1,0 +1,260 @@
+//! `ner`: Naver NER token classification end to end, scored at the entity level as seqeval does.
+use super::pipeline::{self, Evaluation, RunContext, TaskRun};
+use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use crate::checkpoint::HeadInfo;
+use crate::config::Config;
+use crate::features::{argmax, length_sorted_batches};
+use crate::model::heads::{Batch, ElectraForTokenClassification, HeadKind};
+use crate::output::{Metrics, MetricsLog};
+use crate::progress;
+use crate::seqeval;
+use crate::tasks::ner::{build_features, read_examples, NerExample, NerFeature, IGNORE_INDEX};
+use crate::tasks::NAVER_NER_LABELS;
+use crate::tokenizer::ElectraTokenizer;
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// One data split, read and encoded.
+pub struct Split {
+    name: &'static str,
+    examples: Vec<NerExample>,
+    features: Vec<NerFeature>,
+}
+
+struct Ner<'a> {
+    cfg: &'a Config,
+    pad_id: i64,
+    model: ElectraForTokenClassification,
+    device: Device,
+}
+
+/// Runs the `ner` subcommand for a loaded config.
+pub fn run(cfg: &Config, device: Device) -> Result<()> {
+    let source = ModelSource::from_config(cfg)?;
+    let tokenizer = load_tokenizer(cfg, &source)?;
+    let split = |name, file: &str| -> Result<Option<Split>> {
+        if file.is_empty() {
+            Ok(None)
+        } else {
+            read_split(cfg, name, file, &tokenizer).map(Some)
+        }
+    };
+    let train_split = if cfg.do_train {
+        split("train", &cfg.train_file)?
+    } else {
+        None
+    };
+    if cfg.do_train && train_split.is_none() {
+        bail!("config key \"train_file\" is empty but do_train is true");
+    }
+    let dev = split("dev", &cfg.dev_file)?;
+    let test = split("test", &cfg.test_file)?;
+    tch::manual_seed(cfg.seed as i64);
+    let num_labels = NAVER_NER_LABELS.len() as i64;
+    let (vs, model, ecfg) = build_model(&source, HeadKind::TokenClassification, device, |vs, c| {
+        ElectraForTokenClassification::new(&vs.root(), c, num_labels)
+    })?;
+    let task = Ner {
+        cfg,
+        pad_id: tokenizer.pad_id(),
+        model,
+        device,
+    };
+    let out = pipeline::open_output(cfg, train_split.is_some())?;
+    log::info!("device {device:?}; outputs in {}", out.display());
+    let ctx = RunContext {
+        cfg,
+        vs: &vs,
+        log: MetricsLog::new(&out),
+        out,
+    };
+    let mut dev_results = HashMap::new();
+    if let Some(train) = &train_split {
+        let labels = NAVER_NER_LABELS.iter().map(|s| s.to_string()).collect();
+        let head = HeadInfo {
+            architecture: HeadKind::TokenClassification.architecture().into(),
+            labels,
+        };
+        let writer = CheckpointWriter {
+            out: &ctx.out,
+            cfg,
+            model_config: &ecfg,
+            head,
+            tokenizer: &tokenizer,
+        };
+        let eval_split = pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref());
+        dev_results = pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
+    }
+    match (&test, cfg.do_eval) {
+        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results),
+        (None, true) => bail!("config key \"test_file\" is empty but do_eval is true"),
+        _ => Ok(()),
+    }
+}
+
+fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokenizer) -> Result<Split> {
+    let path = cfg
+        .data_path(file)
+        .with_context(|| format!("config key \"{name}_file\" is empty"))?;
+    let examples = read_examples(&path, name)?;
+    let bar = progress::bar(examples.len() as u64, &format!("encode {name}"));
+    let features = build_features(tok, &examples, cfg.max_seq_len)?;
+    bar.finish_and_clear();
+    let truncated: usize = examples
+        .iter()
+        .zip(&features)
+        .map(|(e, f)| e.words.len() - f.words_kept)
+        .sum();
+    log::info!("{name}: {} sentences from {}", examples.len(), path.display());
+    if truncated > 0 {
+        let fate = if cfg.ner_score_truncated {
+            "scored as O predictions"
+        } else {
+            "not scored (reference)"
+        };
+        log::info!(
+            "{name}: {truncated} word(s) beyond max_seq_len {}: {fate}",
+            cfg.max_seq_len
+        );
+    }
+    Ok(Split {
+        name,
+        examples,
+        features,
+    })
+}
+
+impl Ner<'_> {
+    /// Right-pads ids with `[PAD]` and labels with the ignore index.
+    fn batch(&self, rows: &[&NerFeature]) -> (Batch, Tensor) {
+        let longest = rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0);
+        let n = rows.len();
+        let (mut ids, mut mask, mut labels) = (
+            vec![self.pad_id; n * longest],
+            vec![0i64; n * longest],
+            vec![IGNORE_INDEX; n * longest],
+        );
+        for (i, row) in rows.iter().enumerate() {
+            let at = i * longest;
+            let len = row.input_ids.len();
+            ids[at..at + len].copy_from_slice(&row.input_ids);
+            mask[at..at + len].fill(1);
+            labels[at..at + len].copy_from_slice(&row.label_ids);
+        }
+        let to = |v: Vec<i64>| {
+            Tensor::from_slice(&v)
+                .view([n as i64, longest as i64])
+                .to_device(self.device)
+        };
+        let ids = to(ids);
+        let batch = Batch {
+            token_type_ids: ids.zeros_like(),
+            input_ids: ids,
+            attention_mask: to(mask),
+        };
+        (batch, to(labels))
+    }
+
+    fn batch_loss(&self, split: &Split, idx: &[usize], train: bool) -> (Tensor, Tensor) {
+        let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
+        let (batch, labels) = self.batch(&rows);
+        let logits = self.model.forward_t(&batch, train);
+        (self.model.loss(&logits, &labels), logits)
+    }
+
+    /// Mean of per-batch losses and, per sentence, the predicted tag ids of its kept words.
+    fn predict(&self, split: &Split) -> Result<(f64, Vec<Vec<usize>>)> {
+        let lengths: Vec<usize> = split.features.iter().map(|f| f.input_ids.len()).collect();
+        let batches = length_sorted_batches(&lengths, self.cfg.eval_batch_size);
+        let bar = progress::bar(batches.len() as u64, &format!("eval {}", split.name));
+        let mut preds = vec![vec![]; split.examples.len()];
+        let mut loss_sum = 0.0;
+        let _guard = tch::no_grad_guard();
+        for idx in &batches {
+            let (loss, logits) = self.batch_loss(split, idx, false);
+            loss_sum += loss.double_value(&[]);
+            let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
+            let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
+            for (&i, positions) in idx.iter().zip(rows) {
+                let labels = &split.features[i].label_ids;
+                let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
+                preds[i] = word_starts.map(|(_, p)| argmax(&p)).collect();
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok((loss_sum / batches.len().max(1) as f64, preds))
+    }
+
+    /// Gold and predicted tag sequences as scored: words cut off by truncation count as `O`
+    /// predictions with `ner_score_truncated`, else they are left out (the reference).
+    fn tag_sequences(&self, split: &Split, preds: &[Vec<usize>]) -> (Vec<Vec<&'static str>>, Vec<Vec<&'static str>>) {
+        let tag = |id: usize| NAVER_NER_LABELS.get(id).copied().unwrap_or("O");
+        let mut gold = Vec::with_capacity(preds.len());
+        let mut pred = Vec::with_capacity(preds.len());
+        for (example, p) in split.examples.iter().zip(preds) {
+            let scored = if self.cfg.ner_score_truncated {
+                example.labels.len()
+            } else {
+                p.len()
+            };
+            gold.push(example.labels[..scored].iter().map(|&l| tag(l)).collect());
+            let mut tags: Vec<&str> = p.iter().map(|&l| tag(l)).collect();
+            tags.resize(scored, "O");
+            pred.push(tags);
+        }
+        (gold, pred)
+    }
+}
+
+impl TaskRun for Ner<'_> {
+    type Split = Split;
+
+    fn split_name(split: &Split) -> &'static str {
+        split.name
+    }
+
+    fn len(split: &Split) -> usize {
+        split.examples.len()
+    }
+
+    fn evaluate(&self, split: &Split) -> Result<Evaluation> {
+        let started = Instant::now();
+        let (loss, preds) = self.predict(split)?;
+        let (gold, pred) = self.tag_sequences(split, &preds);
+        let scores = seqeval::score(&gold, &pred)?;
+        let metrics: Metrics = vec![
+            ("loss".into(), loss),
+            ("precision".into(), scores.precision),
+            ("recall".into(), scores.recall),
+            ("f1".into(), scores.f1),
+        ];
+        // One line per sentence in the input format; words beyond the truncation read as `O`.
+        let mut tsv = String::new();
+        for (example, ids) in split.examples.iter().zip(&preds) {
+            let mut tags: Vec<&str> = ids
+                .iter()
+                .map(|&l| NAVER_NER_LABELS.get(l).copied().unwrap_or("O"))
+                .collect();
+            tags.resize(example.words.len(), "O");
+            tsv.push_str(&format!("{}\t{}\n", example.words.join(" "), tags.join(" ")));
+        }
+        Ok(Evaluation {
+            loss,
+            metrics,
+            report: Some(seqeval::classification_report(&scores, 2)),
+            predictions: ("tsv", tsv),
+            samples_per_second: split.examples.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        })
+    }
+
+    fn train_loss(&self, split: &Split, indices: &[usize]) -> Result<Tensor> {
+        Ok(self.batch_loss(split, indices, true).0)
+    }
+
+    fn selection_metric(&self) -> &'static str {
+        "f1"
+    }
+}

@@ -1,0 +1,317 @@
+//! The task-independent half of `seq-cls` and `ner` runs: training with evaluation and checkpoint
+//! cadence, the final pass over checkpoints, and the result files.
+use super::{list_checkpoints, resume_point, suffixed, write_summary, CheckpointResult, CheckpointWriter};
+use super::{selected, ModelSource};
+use crate::checkpoint;
+use crate::config::Config;
+use crate::optim::AdamW;
+use crate::output::{self, EvalEvent, Metrics, MetricsLog};
+use crate::progress;
+use crate::train::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tch::{nn::VarStore, Tensor};
+
+/// A finished evaluation of one split.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Mean of the per-batch mean losses.
+    pub loss: f64,
+    pub metrics: Metrics,
+    /// Text appended to the per-eval file after a blank line (NER: the per-type report).
+    pub report: Option<String>,
+    /// Extension and content of the predictions file.
+    pub predictions: (&'static str, String),
+    pub samples_per_second: f64,
+}
+
+/// What a task contributes to a run.
+pub trait TaskRun {
+    type Split;
+    /// `"dev"` or `"test"`.
+    fn split_name(split: &Self::Split) -> &'static str;
+    /// Number of training examples of a split.
+    fn len(split: &Self::Split) -> usize;
+    /// Evaluates the current weights on a split.
+    fn evaluate(&self, split: &Self::Split) -> Result<Evaluation>;
+    /// Mean loss of training examples `indices`, in train mode.
+    fn train_loss(&self, split: &Self::Split, indices: &[usize]) -> Result<Tensor>;
+    /// The dev metric that selects the reported checkpoint.
+    fn selection_metric(&self) -> &'static str;
+}
+
+/// Run-wide context: config, weights, output folder, event log.
+pub struct RunContext<'a> {
+    pub cfg: &'a Config,
+    pub vs: &'a VarStore,
+    pub out: PathBuf,
+    pub log: MetricsLog,
+}
+
+impl RunContext<'_> {
+    /// Writes the per-eval file, the metrics.jsonl event and the log line of one evaluation.
+    /// `step` is the checkpoint's step label ("" when evaluating the loaded model itself).
+    pub fn record(&self, split: &str, step: &str, epoch: Option<f64>, eval: &Evaluation) -> Result<()> {
+        let label = Some(step).filter(|s| !s.is_empty());
+        output::write_eval_file(&self.out, split, label, &eval.metrics, eval.report.as_deref())?;
+        self.log.append(&EvalEvent {
+            event: "eval",
+            step: step.parse().ok(),
+            epoch,
+            split,
+            loss: eval.loss,
+            metrics: output::metrics_json(&eval.metrics),
+            samples_per_second: eval.samples_per_second,
+        })?;
+        let shown: Vec<String> = eval
+            .metrics
+            .iter()
+            .filter(|(k, _)| k != "loss")
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        let at = label.map(|s| format!(" @ {s}")).unwrap_or_default();
+        log::info!("eval {split}{at}: loss {:.4}, {}", eval.loss, shown.join(", "));
+        Ok(())
+    }
+
+    fn write_predictions(&self, split: &str, step: &str, eval: &Evaluation) -> Result<()> {
+        let (ext, content) = &eval.predictions;
+        let name = if step.is_empty() {
+            format!("predictions.{ext}")
+        } else {
+            format!("predictions-{step}.{ext}")
+        };
+        let dir = self.out.join(split);
+        std::fs::create_dir_all(&dir)?;
+        crate::atomic::write_file(&dir.join(name), content.as_bytes())
+    }
+}
+
+/// Trains on `train`, evaluating `eval_split` every `logging_steps` and saving checkpoints.
+/// Returns the dev metrics seen during training, by step.
+pub fn train<T: TaskRun>(
+    ctx: &RunContext,
+    task: &T,
+    train: &T::Split,
+    eval_split: Option<&T::Split>,
+    source: &ModelSource,
+    writer: CheckpointWriter,
+) -> Result<HashMap<i64, Metrics>> {
+    let cfg = ctx.cfg;
+    let loop_cfg = loop_config(cfg);
+    let n = T::len(train);
+    let plan = Plan::new(n.div_ceil(cfg.train_batch_size) as i64, &loop_cfg)?;
+    log::info!(
+        "training: {n} examples, batch {}, {} epoch(s), {} optimisation steps",
+        cfg.train_batch_size,
+        plan.epochs,
+        plan.total_updates
+    );
+    let resume = match source {
+        ModelSource::Dir(dir) => resume_point(dir)?,
+        ModelSource::Scratch(_) => None,
+    };
+    if let Some((pos, _)) = &resume {
+        log::info!(
+            "resuming at step {} (epoch {}, batch {})",
+            pos.global_step,
+            pos.epoch,
+            pos.next_batch
+        );
+    }
+    let mut hooks = TrainHooks {
+        ctx,
+        task,
+        writer,
+        eval_split,
+        plan,
+        dev_results: HashMap::new(),
+        bar: None,
+    };
+    let (bs, seed) = (cfg.train_batch_size, cfg.seed);
+    let batches = |epoch| train::random_batches(n, bs, seed, epoch);
+    let loss = |idx: &[usize]| task.train_loss(train, idx);
+    let resume = resume.as_ref().map(|(p, f)| (*p, f.as_path()));
+    let outcome = train::run(ctx.vs, &loop_cfg, &plan, &batches, &loss, &mut hooks, resume)?;
+    if let Some(bar) = hooks.bar.take() {
+        bar.finish_and_clear();
+    }
+    log::info!("training done: {} steps", outcome.position.global_step);
+    Ok(hooks.dev_results)
+}
+
+/// Evaluates every checkpoint (or the last, without `eval_all_checkpoints`) on test, and on dev
+/// where training did not, then writes eval_results.txt, predictions and summary.json. Without
+/// checkpoints, evaluates the loaded model itself.
+pub fn final_pass<T: TaskRun>(
+    ctx: &RunContext,
+    task: &T,
+    test: &T::Split,
+    dev: Option<&T::Split>,
+    dev_results: &HashMap<i64, Metrics>,
+) -> Result<()> {
+    let test_name = T::split_name(test);
+    let mut checkpoints = list_checkpoints(&ctx.out)?;
+    if checkpoints.is_empty() {
+        let eval = task.evaluate(test)?;
+        ctx.record(test_name, "", None, &eval)?;
+        ctx.write_predictions(test_name, "", &eval)?;
+        output::write_eval_results(&ctx.out, &eval.metrics, 1)?;
+        print_result(test_name, "the model as loaded", &eval.metrics);
+        return Ok(());
+    }
+    if !ctx.cfg.eval_all_checkpoints {
+        checkpoints = checkpoints.split_off(checkpoints.len() - 1);
+    }
+    let mut all = Metrics::new();
+    let mut results = vec![];
+    for (step, dir) in &checkpoints {
+        let label = step.to_string();
+        checkpoint::load_weights(ctx.vs, &checkpoint::weights_file(dir)?, &[])?;
+        let eval = task.evaluate(test)?;
+        ctx.record(test_name, &label, None, &eval)?;
+        ctx.write_predictions(test_name, &label, &eval)?;
+        all.extend(suffixed(&eval.metrics, &label));
+        let dev_metrics = match (dev_results.get(step), dev) {
+            (Some(m), _) => Some(m.clone()),
+            (None, Some(dev)) => {
+                let eval = task.evaluate(dev)?;
+                ctx.record(T::split_name(dev), &label, None, &eval)?;
+                Some(eval.metrics)
+            }
+            (None, None) => None,
+        };
+        results.push(CheckpointResult {
+            checkpoint: format!("checkpoint-{label}"),
+            step: *step,
+            dev: dev_metrics.as_ref().map(output::metrics_json),
+            test: Some(output::metrics_json(&eval.metrics)),
+        });
+    }
+    output::write_eval_results(&ctx.out, &all, checkpoints.len())?;
+    write_summary(&ctx.out, &results, task.selection_metric())?;
+    if let Some(best) = selected(&results, task.selection_metric()) {
+        let metrics: Metrics = best
+            .test
+            .iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .collect();
+        print_result(test_name, &best.checkpoint, &metrics);
+    }
+    Ok(())
+}
+
+fn print_result(split: &str, what: &str, metrics: &Metrics) {
+    let shown: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
+    println!("{split} ({what}): {}", shown.join(", "));
+}
+
+struct TrainHooks<'a, T: TaskRun> {
+    ctx: &'a RunContext<'a>,
+    task: &'a T,
+    writer: CheckpointWriter<'a>,
+    eval_split: Option<&'a T::Split>,
+    plan: Plan,
+    dev_results: HashMap<i64, Metrics>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<T: TaskRun> Hooks for TrainHooks<'_, T> {
+    fn on_log(&mut self, event: &TrainLog) -> Result<()> {
+        #[derive(Serialize)]
+        struct Event<'a> {
+            event: &'static str,
+            #[serde(flatten)]
+            log: &'a TrainLog,
+        }
+        self.ctx.log.append(&Event {
+            event: "train",
+            log: event,
+        })?;
+        log::info!(
+            "step {} (epoch {:.2}): loss {:.4}, lr {:.3e}, {:.1} samples/s",
+            event.step,
+            event.epoch,
+            event.loss,
+            event.lr,
+            event.samples_per_second
+        );
+        Ok(())
+    }
+
+    fn evaluate(&mut self, position: Position) -> Result<()> {
+        let Some(split) = self.eval_split else { return Ok(()) };
+        let eval = self.task.evaluate(split)?;
+        let epoch = position.global_step as f64 / self.plan.updates_per_epoch as f64;
+        let name = T::split_name(split);
+        self.ctx
+            .record(name, &position.global_step.to_string(), Some(epoch), &eval)?;
+        if name == "dev" {
+            self.dev_results.insert(position.global_step, eval.metrics);
+        }
+        Ok(())
+    }
+
+    fn save(&mut self, position: Position, optimizer: &AdamW) -> Result<()> {
+        self.writer.save(self.ctx.vs, position, optimizer).map(|_| ())
+    }
+
+    fn on_update(&mut self, position: Position, loss: f64, lr: f64) {
+        let epoch = (position.global_step - 1) / self.plan.updates_per_epoch;
+        let plan = self.plan;
+        let bar = self.bar.get_or_insert_with(|| epoch_bar(epoch, &plan));
+        if bar.position() >= plan.updates_per_epoch as u64 {
+            bar.finish_and_clear();
+            *bar = epoch_bar(epoch, &plan);
+        }
+        bar.inc(1);
+        bar.set_message(format!("loss {loss:.4} lr {lr:.2e}"));
+    }
+}
+
+fn epoch_bar(epoch: i64, plan: &Plan) -> indicatif::ProgressBar {
+    progress::bar(
+        plan.updates_per_epoch as u64,
+        &format!("epoch {}/{}", epoch + 1, plan.epochs),
+    )
+}
+
+/// The loop settings of a run config.
+pub fn loop_config(cfg: &Config) -> LoopConfig {
+    LoopConfig {
+        epochs: cfg.num_train_epochs as i64,
+        grad_accum: cfg.gradient_accumulation_steps as i64,
+        max_steps: cfg.max_steps,
+        learning_rate: cfg.learning_rate,
+        warmup_proportion: cfg.warmup_proportion,
+        weight_decay: cfg.weight_decay,
+        adam_epsilon: cfg.adam_epsilon,
+        max_grad_norm: cfg.max_grad_norm,
+        logging_steps: cfg.logging_steps as i64,
+        save_steps: cfg.save_steps as i64,
+        seed: cfg.seed,
+    }
+}
+
+/// Where evaluation during training runs: test when `evaluate_test_during_training` or no dev.
+pub fn eval_split_during_training<'s, S>(cfg: &Config, dev: Option<&'s S>, test: Option<&'s S>) -> Option<&'s S> {
+    if cfg.evaluate_test_during_training || dev.is_none() {
+        test
+    } else {
+        dev
+    }
+}
+
+/// Creates the output folder for a run (cleared with `overwrite_output_dir` when training).
+pub fn open_output(cfg: &Config, training: bool) -> Result<PathBuf> {
+    let out = cfg.output_path();
+    if training {
+        super::prepare_output_dir(cfg, &out)?;
+    } else {
+        std::fs::create_dir_all(&out)?;
+    }
+    Ok(out)
+}
