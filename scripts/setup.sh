@@ -48,13 +48,9 @@ else
     say "torch $TORCH_VERSION already in .venv"
 fi
 if [ "$DEV" = 1 ]; then
-    if ! .venv/bin/python -m pip install --quiet --dry-run -r scripts/requirements-dev.txt 2>/dev/null \
-        | grep -q "Would install"; then
-        say "test packages already in .venv"
-    else
-        say "installing test packages (scripts/requirements-dev.txt)"
-        .venv/bin/python -m pip install --quiet -r scripts/requirements-dev.txt
-    fi
+    # pip answers "already satisfied" without downloading when the pinned versions are present.
+    say "test packages (scripts/requirements-dev.txt)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-dev.txt
 fi
 
 if [ "$BUILD" = 1 ]; then
