@@ -12,6 +12,7 @@ pub mod output;
 pub mod progress;
 pub mod run;
 pub mod seqeval;
+pub mod squad_eval;
 pub mod tasks;
 pub mod tokenizer;
 pub mod train;

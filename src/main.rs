@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
-use koelectra_ft::model::TaskModel;
-use koelectra_ft::{progress, run, tasks};
+use koelectra_ft::{progress, run};
 
 const LONG_ABOUT: &str = "\
 Fine-tune Korean ELECTRA (KoELECTRA) models on the Korean benchmarks, on libtorch (CPU or CUDA).
@@ -199,21 +198,6 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
     match kind {
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),
         TaskKind::Ner => run::ner::run(cfg, device),
-        TaskKind::Squad => load_only(kind, cfg, device),
+        TaskKind::Squad => run::squad::run(cfg, device),
     }
-}
-
-/// squad: load the tokenizer and the model, then say plainly that training is not there yet.
-fn load_only(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<()> {
-    let source = run::ModelSource::from_config(cfg)?;
-    let tokenizer = run::load_tokenizer(cfg, &source)?;
-    let head = tasks::head_kind(&cfg.task)?;
-    let num_labels = tasks::labels(&cfg.task)?.len() as i64;
-    run::build_model(&source, head, device, |vs, c| TaskModel::new(vs, c, head, num_labels))?;
-    log::info!("tokenizer: {} tokens", tokenizer.vocab_size());
-    println!(
-        "{}: config, tokenizer and model loaded; training and evaluation for this task are not implemented yet",
-        kind.subcommand()
-    );
-    Ok(())
 }

@@ -29,7 +29,7 @@ pub fn write_eval_file(
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut text: String = sorted
         .iter()
-        .map(|(k, v)| format!("  {k} = {}\n", format_py_float(*v)))
+        .map(|(k, v)| format!("  {k} = {}\n", format_value(k, *v)))
         .collect();
     if let Some(extra) = appendix {
         text.push('\n');
@@ -53,9 +53,20 @@ pub fn write_eval_results(out: &Path, results: &Metrics, checkpoints: usize) -> 
     };
     let text: String = keys
         .iter()
-        .map(|k| format!("{k} = {}\n", format_py_float(value(k))))
+        .map(|k| format!("{k} = {}\n", format_value(k, value(k))))
         .collect();
     atomic::write_file(&out.join("eval_results.txt"), text.as_bytes())
+}
+
+/// A metric value as the reference prints it: counts (`total`, `HasAns_total`, ... with or without a
+/// `_<step>` suffix) as integers, everything else as Python prints a float.
+pub fn format_value(key: &str, value: f64) -> String {
+    let name = key.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches('_');
+    if name.ends_with("total") && value.fract() == 0.0 && value.is_finite() {
+        format!("{}", value as i64)
+    } else {
+        format_py_float(value)
+    }
 }
 
 /// Appends one JSON object per event to `<out>/metrics.jsonl` (flushed per line).

@@ -281,3 +281,25 @@ pub fn random_batches(n: usize, batch_size: usize, seed: u64, epoch: i64) -> Vec
         .map(<[usize]>::to_vec)
         .collect()
 }
+
+/// HF's `LengthGroupedSampler` order, cut into batches: a fresh permutation each epoch, split into
+/// mega-batches of (up to) 50 batches, each sorted by length, longest first; the mega-batch holding
+/// the longest example goes first so an out-of-memory shows at once. Batches then hold examples of
+/// similar length, so little padding is computed.
+pub fn length_grouped_batches(lengths: &[usize], batch_size: usize, seed: u64, epoch: i64) -> Vec<Vec<usize>> {
+    let batch_size = batch_size.max(1);
+    let order = permutation(lengths.len(), seed, epoch);
+    let mult = (lengths.len() / (batch_size * 4)).clamp(1, 50);
+    let mut megabatches: Vec<Vec<usize>> = order.chunks(mult * batch_size).map(<[usize]>::to_vec).collect();
+    for mb in &mut megabatches {
+        mb.sort_by(|&a, &b| lengths[b].cmp(&lengths[a]));
+    }
+    let longest = (0..megabatches.len()).max_by_key(|&i| (lengths[megabatches[i][0]], std::cmp::Reverse(i)));
+    if let Some(i) = longest {
+        let first = megabatches[0][0];
+        megabatches[0][0] = megabatches[i][0];
+        megabatches[i][0] = first;
+    }
+    let flat: Vec<usize> = megabatches.into_iter().flatten().collect();
+    flat.chunks(batch_size).map(<[usize]>::to_vec).collect()
+}

@@ -70,30 +70,7 @@ fn wrong_subcommand_and_unsupported_model_are_config_errors() {
 }
 
 #[test]
-fn ner_and_squad_load_tokenizer_and_model_then_say_not_implemented() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
-    for (sub, task) in [("squad", "korquad"), ("ner", "naver-ner")] {
-        let path = dir.path().join(format!("{task}.json"));
-        let body = serde_json::json!({
-            "task": task, "model_type": "koelectra-small-v3",
-            "model_name_or_path": fixtures.join("discriminator"), "vocab_file": fixtures.join("vocab.txt"),
-        });
-        std::fs::write(&path, body.to_string()).expect("write");
-        let config = path.display().to_string();
-        let out = run(&[sub, "--task", task, "--config", &config, "--device", "cpu", "--quiet"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stdout).contains("not implemented yet"),
-            "{}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stderr).contains("new head"),
-            "the fresh head is reported: {}",
-            text(&out.stderr)
-        );
-    }
+fn bad_device_is_a_usage_error() {
     let args = [
         "squad",
         "--task",

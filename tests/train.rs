@@ -328,3 +328,32 @@ fn resumed_run_matches_uninterrupted_run() {
     }
     assert_eq!(hooks.saves, (6..=12).collect::<Vec<_>>());
 }
+
+#[test]
+fn length_grouped_batches_follow_hf_sampler() {
+    let lengths: Vec<usize> = (0..1000u64)
+        .map(|i| 5 + (train::splitmix64(i) % 120) as usize)
+        .collect();
+    let batches = train::length_grouped_batches(&lengths, 8, 42, 0);
+    let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+    seen.sort();
+    assert_eq!(seen, (0..1000).collect::<Vec<_>>(), "every example exactly once");
+    assert!(batches.iter().all(|b| b.len() == 8));
+    let longest = *lengths.iter().max().unwrap();
+    assert_eq!(lengths[batches[0][0]], longest, "the longest example comes first");
+    // Mega-batches of 50 batches (400 examples) are sorted by length, longest first (after the
+    // first element, which may have been swapped in).
+    let flat: Vec<usize> = batches.iter().flatten().map(|&i| lengths[i]).collect();
+    for mega in flat.chunks(400) {
+        assert!(mega[1..].windows(2).all(|w| w[0] >= w[1]));
+    }
+    // Far less padding than random batches.
+    let padded = |bs: &[Vec<usize>]| -> usize {
+        bs.iter()
+            .map(|b| b.iter().map(|&i| lengths[i]).max().unwrap() * b.len())
+            .sum()
+    };
+    assert!(padded(&batches) * 10 < padded(&train::random_batches(1000, 8, 42, 0)) * 8);
+    assert_eq!(batches, train::length_grouped_batches(&lengths, 8, 42, 0));
+    assert_ne!(batches, train::length_grouped_batches(&lengths, 8, 42, 1));
+}

@@ -3,6 +3,7 @@
 pub mod ner;
 pub mod pipeline;
 pub mod seq_cls;
+pub mod squad;
 
 use crate::checkpoint::{self, HeadInfo};
 use crate::config::Config;

@@ -1,5 +1,5 @@
 //! `ner`: Naver NER token classification end to end, scored at the entity level as seqeval does.
-use super::pipeline::{self, Evaluation, RunContext, TaskRun};
+use super::pipeline::{self, Evaluation, PredictionFile, RunContext, TaskRun};
 use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
@@ -216,8 +216,8 @@ impl TaskRun for Ner<'_> {
         split.name
     }
 
-    fn len(split: &Split) -> usize {
-        split.examples.len()
+    fn lengths(split: &Split) -> Vec<usize> {
+        split.features.iter().map(|f| f.input_ids.len()).collect()
     }
 
     fn evaluate(&self, split: &Split) -> Result<Evaluation> {
@@ -245,7 +245,12 @@ impl TaskRun for Ner<'_> {
             loss,
             metrics,
             report: Some(seqeval::classification_report(&scores, 2)),
-            predictions: ("tsv", tsv),
+            predictions: vec![PredictionFile {
+                prefix: "predictions",
+                ext: "tsv",
+                squad_layout: false,
+                content: tsv,
+            }],
             samples_per_second: split.examples.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
         })
     }

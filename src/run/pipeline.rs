@@ -8,10 +8,10 @@ use crate::optim::AdamW;
 use crate::output::{self, EvalEvent, Metrics, MetricsLog};
 use crate::progress;
 use crate::train::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tch::{nn::VarStore, Tensor};
 
 /// A finished evaluation of one split.
@@ -22,9 +22,36 @@ pub struct Evaluation {
     pub metrics: Metrics,
     /// Text appended to the per-eval file after a blank line (NER: the per-type report).
     pub report: Option<String>,
-    /// Extension and content of the predictions file.
-    pub predictions: (&'static str, String),
+    /// Prediction files to write next to the result files.
+    pub predictions: Vec<PredictionFile>,
     pub samples_per_second: f64,
+}
+
+/// A predictions file: `<split>/<prefix>-<step>.<ext>` (seq-cls, ner) or `<prefix>_<step>.<ext>` in
+/// the run folder (squad, as the reference names them); `<prefix>.<ext>` without a step.
+#[derive(Debug, Clone)]
+pub struct PredictionFile {
+    pub prefix: &'static str,
+    pub ext: &'static str,
+    /// Reference squad layout: in the run folder, `_` before the step.
+    pub squad_layout: bool,
+    pub content: String,
+}
+
+impl PredictionFile {
+    /// The file's path under `out` for an evaluation of `split` at `step` ("" = no step).
+    pub fn path(&self, out: &Path, split: &str, step: &str) -> PathBuf {
+        let (dir, sep) = if self.squad_layout {
+            (out.to_path_buf(), "_")
+        } else {
+            (out.join(split), "-")
+        };
+        let name = match step {
+            "" => format!("{}.{}", self.prefix, self.ext),
+            step => format!("{}{sep}{step}.{}", self.prefix, self.ext),
+        };
+        dir.join(name)
+    }
 }
 
 /// What a task contributes to a run.
@@ -32,8 +59,8 @@ pub trait TaskRun {
     type Split;
     /// `"dev"` or `"test"`.
     fn split_name(split: &Self::Split) -> &'static str;
-    /// Number of training examples of a split.
-    fn len(split: &Self::Split) -> usize;
+    /// Token count of every example of a split (for length-grouped batches).
+    fn lengths(split: &Self::Split) -> Vec<usize>;
     /// Evaluates the current weights on a split.
     fn evaluate(&self, split: &Self::Split) -> Result<Evaluation>;
     /// Mean loss of training examples `indices`, in train mode.
@@ -72,20 +99,24 @@ impl RunContext<'_> {
             .map(|(k, v)| format!("{k} {v:.4}"))
             .collect();
         let at = label.map(|s| format!(" @ {s}")).unwrap_or_default();
-        log::info!("eval {split}{at}: loss {:.4}, {}", eval.loss, shown.join(", "));
+        let loss = if eval.loss.is_nan() {
+            String::new()
+        } else {
+            format!("loss {:.4}, ", eval.loss)
+        };
+        log::info!("eval {split}{at}: {loss}{}", shown.join(", "));
         Ok(())
     }
 
     fn write_predictions(&self, split: &str, step: &str, eval: &Evaluation) -> Result<()> {
-        let (ext, content) = &eval.predictions;
-        let name = if step.is_empty() {
-            format!("predictions.{ext}")
-        } else {
-            format!("predictions-{step}.{ext}")
-        };
-        let dir = self.out.join(split);
-        std::fs::create_dir_all(&dir)?;
-        crate::atomic::write_file(&dir.join(name), content.as_bytes())
+        for file in &eval.predictions {
+            let path = file.path(&self.out, split, step);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            crate::atomic::write_file(&path, file.content.as_bytes())?;
+        }
+        Ok(())
     }
 }
 
@@ -101,7 +132,8 @@ pub fn train<T: TaskRun>(
 ) -> Result<HashMap<i64, Metrics>> {
     let cfg = ctx.cfg;
     let loop_cfg = loop_config(cfg);
-    let n = T::len(train);
+    let lengths = T::lengths(train);
+    let n = lengths.len();
     let plan = Plan::new(n.div_ceil(cfg.train_batch_size) as i64, &loop_cfg)?;
     log::info!(
         "training: {n} examples, batch {}, {} epoch(s), {} optimisation steps",
@@ -131,7 +163,10 @@ pub fn train<T: TaskRun>(
         bar: None,
     };
     let (bs, seed) = (cfg.train_batch_size, cfg.seed);
-    let batches = |epoch| train::random_batches(n, bs, seed, epoch);
+    let batches = |epoch| match cfg.group_by_length {
+        true => train::length_grouped_batches(&lengths, bs, seed, epoch),
+        false => train::random_batches(n, bs, seed, epoch),
+    };
     let loss = |idx: &[usize]| task.train_loss(train, idx);
     let resume = resume.as_ref().map(|(p, f)| (*p, f.as_path()));
     let outcome = train::run(ctx.vs, &loop_cfg, &plan, &batches, &loss, &mut hooks, resume)?;
@@ -247,8 +282,9 @@ impl<T: TaskRun> Hooks for TrainHooks<'_, T> {
         let eval = self.task.evaluate(split)?;
         let epoch = position.global_step as f64 / self.plan.updates_per_epoch as f64;
         let name = T::split_name(split);
-        self.ctx
-            .record(name, &position.global_step.to_string(), Some(epoch), &eval)?;
+        let step = position.global_step.to_string();
+        self.ctx.record(name, &step, Some(epoch), &eval)?;
+        self.ctx.write_predictions(name, &step, &eval)?;
         if name == "dev" {
             self.dev_results.insert(position.global_step, eval.metrics);
         }

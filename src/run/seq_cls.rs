@@ -1,6 +1,6 @@
 //! `seq-cls`: nsmc, kornli, paws, question-pair, korsts and hate-speech end to end — read, encode,
 //! train, evaluate every checkpoint, write the reference result files and ours.
-use super::pipeline::{self, Evaluation, RunContext, TaskRun};
+use super::pipeline::{self, Evaluation, PredictionFile, RunContext, TaskRun};
 use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
@@ -237,8 +237,8 @@ impl TaskRun for SeqCls<'_> {
         split.name
     }
 
-    fn len(split: &Split) -> usize {
-        split.examples.len()
+    fn lengths(split: &Split) -> Vec<usize> {
+        split.features.iter().map(|f| f.ids.len()).collect()
     }
 
     fn evaluate(&self, split: &Split) -> Result<Evaluation> {
@@ -249,7 +249,12 @@ impl TaskRun for SeqCls<'_> {
             loss,
             metrics: self.metrics(&split.examples, &logits),
             report: None,
-            predictions: ("jsonl", self.predictions(split, &logits)?),
+            predictions: vec![PredictionFile {
+                prefix: "predictions",
+                ext: "jsonl",
+                squad_layout: false,
+                content: self.predictions(split, &logits)?,
+            }],
             samples_per_second: split.examples.len() as f64 / secs,
         })
     }

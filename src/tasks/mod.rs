@@ -4,6 +4,7 @@ use anyhow::{bail, Result};
 
 pub mod ner;
 pub mod seq_cls;
+pub mod squad;
 
 /// The 29 Naver NER tags in the reference's fixed id order (suffix style: `PER-B`, `PER-I`).
 pub const NAVER_NER_LABELS: [&str; 29] = [
