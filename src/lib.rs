@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: config -> tokenizer/model -> task features -> train loop -> metrics -> files.
 pub mod atomic;
+pub mod cache;
 pub mod checkpoint;
 pub mod config;
 pub mod features;

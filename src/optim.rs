@@ -3,55 +3,95 @@
 //! global-norm gradient clipping.
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
-use tch::{nn::VarStore, Tensor};
+use tch::{nn::VarStore, Device, Kind, Tensor};
 
 /// HF's no-decay rule: parameters whose name contains `bias` or `LayerNorm.weight`.
 pub fn decays(name: &str) -> bool {
     !(name.contains("bias") || name.contains("LayerNorm.weight"))
 }
 
+/// One trainable variable: its name, the variable, and where it lives in the flat buffers.
 #[derive(Debug)]
 struct Param {
     name: String,
-    value: Tensor,
-    decay: bool,
-    exp_avg: Tensor,
-    exp_avg_sq: Tensor,
+    var: Tensor,
+    offset: i64,
+    numel: i64,
 }
 
 /// `torch.optim.AdamW(betas=(0.9, 0.999), eps, weight_decay)` over the trainable variables of a
 /// VarStore, with weight decay only on [`decays`] parameters.
+///
+/// Speed: every variable is re-pointed into one flat parameter buffer (decayed ones first), and the
+/// moments are flat buffers too, so a step is a dozen whole-buffer kernels into preallocated scratch
+/// space instead of hundreds of small ops each allocating a parameter-sized temporary.
 #[derive(Debug)]
 pub struct AdamW {
     params: Vec<Param>,
+    flat: Tensor,
+    /// Gradients gathered into one buffer, then the scratch space of the update.
+    grad: Tensor,
+    scratch: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    /// Elements `0..n_decay` of the flat buffers are decayed, the rest not.
+    n_decay: i64,
     beta1: f64,
     beta2: f64,
     eps: f64,
     weight_decay: f64,
     steps: i64,
+    /// `clip_grad_norm` already gathered (and clipped) this step's gradients.
+    grads_ready: bool,
 }
 
 impl AdamW {
     pub fn new(vs: &VarStore, weight_decay: f64, eps: f64) -> Self {
         let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        let params = vars
-            .into_iter()
-            .map(|(name, value)| Param {
-                decay: decays(&name),
-                exp_avg: value.zeros_like().detach(),
-                exp_avg_sq: value.zeros_like().detach(),
-                name,
-                value,
-            })
-            .collect();
+        vars.sort_by(|a, b| (!decays(&a.0), &a.0).cmp(&(!decays(&b.0), &b.0)));
+        let total: i64 = vars.iter().map(|(_, t)| t.numel() as i64).sum();
+        let n_decay: i64 = vars
+            .iter()
+            .filter(|(n, _)| decays(n))
+            .map(|(_, t)| t.numel() as i64)
+            .sum();
+        let options = vars
+            .first()
+            .map(|(_, t)| (t.kind(), t.device()))
+            .unwrap_or((Kind::Float, Device::Cpu));
+        let flat = Tensor::zeros([total], options);
+        let mut params = Vec::with_capacity(vars.len());
+        let mut offset = 0;
+        tch::no_grad(|| {
+            for (name, mut var) in vars {
+                let numel = var.numel() as i64;
+                let view = flat.narrow(0, offset, numel);
+                view.view_as(&var).copy_(&var);
+                var.set_data(&view.view(var.size().as_slice()));
+                params.push(Param {
+                    name,
+                    var,
+                    offset,
+                    numel,
+                });
+                offset += numel;
+            }
+        });
+        let zeros = || Tensor::zeros([total], options);
         Self {
             params,
+            grad: zeros(),
+            scratch: zeros(),
+            exp_avg: zeros(),
+            exp_avg_sq: zeros(),
+            flat,
+            n_decay,
             beta1: 0.9,
             beta2: 0.999,
             eps,
             weight_decay,
             steps: 0,
+            grads_ready: false,
         }
     }
 
@@ -61,63 +101,69 @@ impl AdamW {
     }
 
     pub fn zero_grad(&mut self) {
-        for p in &mut self.params {
-            let mut grad = p.value.grad();
+        for p in &self.params {
+            let mut grad = p.var.grad();
             if grad.defined() {
                 let _ = grad.detach_().zero_();
             }
         }
     }
 
+    /// Copies every variable's gradient into the flat gradient buffer (zeros where undefined).
+    fn gather_grads(&mut self) {
+        tch::no_grad(|| {
+            for p in &self.params {
+                let mut dst = self.grad.narrow(0, p.offset, p.numel);
+                let grad = p.var.grad();
+                if grad.defined() {
+                    dst.view_as(&grad).copy_(&grad);
+                } else {
+                    let _ = dst.zero_();
+                }
+            }
+        });
+    }
+
     /// Global L2 norm of all gradients, scaled down to `max_norm` as `torch.nn.utils.clip_grad_norm_`
-    /// does (factor `max_norm / (norm + 1e-6)`, applied only when below 1). Returns the norm before clipping.
+    /// does (factor `max_norm / (norm + 1e-6)`, applied only when below 1). Returns the norm before
+    /// clipping. Gathers the gradients for the next [`AdamW::step`].
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
-        let grads: Vec<Tensor> = self
-            .params
-            .iter()
-            .map(|p| p.value.grad())
-            .filter(|g| g.defined())
-            .collect();
-        if grads.is_empty() {
-            return 0.0;
-        }
-        let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
-        let total = Tensor::stack(&norms, 0).norm().double_value(&[]);
+        self.gather_grads();
+        let total = self.grad.norm().double_value(&[]);
         let coef = max_norm / (total + 1e-6);
         if coef < 1.0 {
-            tch::no_grad(|| {
-                for mut g in grads {
-                    let _ = g.g_mul_scalar_(coef);
-                }
-            });
+            let _ = tch::no_grad(|| self.grad.g_mul_scalar_(coef));
         }
+        self.grads_ready = true;
         total
     }
 
     /// One AdamW update at learning rate `lr`, exactly as `torch.optim.AdamW.step`.
     pub fn step(&mut self, lr: f64) {
+        if !self.grads_ready {
+            self.gather_grads();
+        }
+        self.grads_ready = false;
         self.steps += 1;
         let bias1 = 1.0 - self.beta1.powi(self.steps as i32);
         let bias2_sqrt = (1.0 - self.beta2.powi(self.steps as i32)).sqrt();
         let step_size = lr / bias1;
         let (beta1, beta2, eps, wd) = (self.beta1, self.beta2, self.eps, self.weight_decay);
+        let (grad, scratch) = (&self.grad, &mut self.scratch);
         tch::no_grad(|| {
-            for p in &mut self.params {
-                let grad = p.value.grad();
-                if !grad.defined() {
-                    continue;
-                }
-                if p.decay && wd != 0.0 {
-                    let _ = p.value.g_mul_scalar_(1.0 - lr * wd);
-                }
-                let _ = p.exp_avg.lerp_(&grad, 1.0 - beta1);
-                let _ = p
-                    .exp_avg_sq
-                    .g_mul_scalar_(beta2)
-                    .addcmul_(&grad, &(&grad * (1.0 - beta2)));
-                let denom = (p.exp_avg_sq.sqrt() / bias2_sqrt).g_add_scalar_(eps);
-                let _ = p.value.addcdiv_(&(&p.exp_avg * -step_size), &denom);
+            if wd != 0.0 && self.n_decay > 0 {
+                let _ = self.flat.narrow(0, 0, self.n_decay).g_mul_scalar_(1.0 - lr * wd);
             }
+            let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
+            let _ = scratch.copy_(grad);
+            let _ = scratch.g_mul_scalar_(1.0 - beta2);
+            let _ = self.exp_avg_sq.g_mul_scalar_(beta2).addcmul_(scratch, grad);
+            // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; param -= step_size * m / denom
+            let _ = self.exp_avg_sq.sqrt_out(scratch);
+            let _ = scratch.g_div_scalar_(bias2_sqrt).g_add_scalar_(eps);
+            let _ = self.exp_avg.div_out(scratch, scratch);
+            let _ = scratch.g_mul_scalar_(-step_size);
+            let _ = self.flat.g_add_(scratch);
         });
     }
 
@@ -125,8 +171,13 @@ impl AdamW {
     pub fn state(&self) -> (Vec<(String, Tensor)>, i64) {
         let mut out = Vec::with_capacity(self.params.len() * 2);
         for p in &self.params {
-            out.push((format!("exp_avg.{}", p.name), p.exp_avg.shallow_clone()));
-            out.push((format!("exp_avg_sq.{}", p.name), p.exp_avg_sq.shallow_clone()));
+            let shape = p.var.size();
+            out.push((
+                format!("exp_avg.{}", p.name),
+                self.exp_avg.narrow(0, p.offset, p.numel).view(shape.as_slice()),
+            ));
+            let sq = self.exp_avg_sq.narrow(0, p.offset, p.numel).view(shape.as_slice());
+            out.push((format!("exp_avg_sq.{}", p.name), sq));
         }
         (out, self.steps)
     }
@@ -134,21 +185,22 @@ impl AdamW {
     /// Restores the state written by [`AdamW::state`]; every parameter must be present.
     pub fn load_state(&mut self, tensors: Vec<(String, Tensor)>, steps: i64) -> Result<()> {
         let mut map: HashMap<String, Tensor> = tensors.into_iter().collect();
-        for p in &mut self.params {
-            for (prefix, dst) in [("exp_avg", &mut p.exp_avg), ("exp_avg_sq", &mut p.exp_avg_sq)] {
+        for p in &self.params {
+            for (prefix, buffer) in [("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq)] {
                 let key = format!("{prefix}.{}", p.name);
                 let src = map
                     .remove(&key)
                     .with_context(|| format!("optimizer state lacks {key}"))?;
-                if src.size() != dst.size() {
+                if src.size() != p.var.size() {
                     bail!(
                         "optimizer state {key} has shape {:?}, expected {:?}",
                         src.size(),
-                        dst.size()
+                        p.var.size()
                     );
                 }
-                let kind = dst.kind();
-                tch::no_grad(|| dst.f_copy_(&src.to_kind(kind)))?;
+                let mut dst = buffer.narrow(0, p.offset, p.numel);
+                let src = src.to_kind(dst.kind()).to_device(dst.device()).reshape([-1]);
+                tch::no_grad(|| dst.f_copy_(&src))?;
             }
         }
         self.steps = steps;

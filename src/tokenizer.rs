@@ -241,6 +241,16 @@ impl ElectraTokenizer {
             .with_context(|| format!("tokenizing {:?}", preview(text)))
     }
 
+    /// Everything that decides the ids (vocab, normalizer, special tokens) as bytes, for cache keys.
+    pub fn fingerprint(&self) -> Result<Vec<u8>> {
+        let json = self
+            .inner
+            .to_string(false)
+            .map_err(anyhow::Error::msg)
+            .context("serialising the tokenizer")?;
+        Ok(format!("{json}\0lower={}", self.do_lower_case).into_bytes())
+    }
+
     /// Id of `tok` (model vocab or special token), if known.
     pub fn token_to_id(&self, tok: &str) -> Option<i64> {
         self.inner.token_to_id(tok).map(i64::from)

@@ -5,7 +5,7 @@ use crate::optim::{AdamW, LinearSchedule};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tch::{nn::VarStore, Tensor};
 
 /// The loop's settings, read from the run config.
@@ -85,6 +85,11 @@ pub struct TrainLog {
     pub loss: f64,
     pub lr: f64,
     pub samples_per_second: f64,
+    /// Mean wall time per update of the forward passes, the backward passes and the optimizer
+    /// (clipping + AdamW + zeroing), in milliseconds.
+    pub forward_ms: f64,
+    pub backward_ms: f64,
+    pub optimizer_ms: f64,
 }
 
 /// Result of a finished loop.
@@ -130,13 +135,19 @@ pub fn run(
         let mut micro = vec![];
         for (i, batch) in batches.iter().enumerate().skip(position.next_batch as usize) {
             seed_step(cfg.seed, position.global_step, micro.len());
+            let started = Instant::now();
             let loss = batch_loss(batch)? / cfg.grad_accum as f64;
+            let forward_done = Instant::now();
             loss.backward();
+            window.forward += forward_done - started;
+            window.backward += forward_done.elapsed();
             micro.push(loss.detach());
             window.samples += batch.len();
             let last = i + 1 == batches.len();
             if micro.len() as i64 == cfg.grad_accum || last {
+                let started = Instant::now();
                 let loss = update(&mut optimizer, cfg, &schedule, &micro)?;
+                window.optimizer += started.elapsed();
                 micro.clear();
                 losses.push(loss);
                 window.loss_sum += loss;
@@ -222,11 +233,16 @@ fn seed_step(seed: u64, global_step: i64, micro: usize) {
     tch::manual_seed((mixed >> 1) as i64);
 }
 
+/// What happened since the last training-log event. The time split is wall time per update; on
+/// CUDA (asynchronous kernels) it shows where the host waits rather than where the GPU works.
 struct LogWindow {
     loss_sum: f64,
     updates: usize,
     samples: usize,
     since: Instant,
+    forward: Duration,
+    backward: Duration,
+    optimizer: Duration,
 }
 
 impl LogWindow {
@@ -236,17 +252,24 @@ impl LogWindow {
             updates: 0,
             samples: 0,
             since: Instant::now(),
+            forward: Duration::ZERO,
+            backward: Duration::ZERO,
+            optimizer: Duration::ZERO,
         }
     }
 
     fn take(&mut self, step: i64, epoch: f64, lr: f64) -> TrainLog {
         let secs = self.since.elapsed().as_secs_f64().max(1e-9);
+        let per_update = |d: Duration| d.as_secs_f64() * 1e3 / self.updates.max(1) as f64;
         let log = TrainLog {
             step,
             epoch,
             loss: self.loss_sum / self.updates.max(1) as f64,
             lr,
             samples_per_second: self.samples as f64 / secs,
+            forward_ms: per_update(self.forward),
+            backward_ms: per_update(self.backward),
+            optimizer_ms: per_update(self.optimizer),
         };
         *self = Self::new();
         log

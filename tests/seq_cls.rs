@@ -313,3 +313,30 @@ fn unknown_label_names_file_line_and_value() {
         "{stderr}"
     );
 }
+
+#[test]
+fn feature_cache_is_reused_and_invalidated_by_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data/question-pair");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(shared("data/question-pair/dev.tsv"), data.join("dev.tsv")).unwrap();
+    let extra = serde_json::json!({"data_dir": dir.path().join("data"), "train_file": "dev.tsv", "dev_file": "",
+                                   "test_file": "", "do_eval": false, "max_steps": 1, "overwrite_output_dir": true});
+    let config = write_config(dir.path(), "question-pair", extra);
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_koelectra-ft"))
+            .args(["seq-cls", "--task", "question-pair", "--config"])
+            .arg(&config)
+            .env("KOELECTRA_FT_CACHE", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run().contains("encoded at"), "first run tokenises");
+    assert!(run().contains("features from cache"), "second run reuses the cache");
+    let mut text = std::fs::read_to_string(data.join("dev.tsv")).unwrap();
+    text = text.replacen("\t0\n", "\t1\n", 1);
+    std::fs::write(data.join("dev.tsv"), text).unwrap();
+    assert!(run().contains("encoded at"), "a changed data file is tokenised again");
+}

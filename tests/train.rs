@@ -341,10 +341,10 @@ fn length_grouped_batches_follow_hf_sampler() {
     assert!(batches.iter().all(|b| b.len() == 8));
     let longest = *lengths.iter().max().unwrap();
     assert_eq!(lengths[batches[0][0]], longest, "the longest example comes first");
-    // Mega-batches of 50 batches (400 examples) are sorted by length, longest first (after the
-    // first element, which may have been swapped in).
+    // Mega-batches of min(n / (4 * batch), 50) = 31 batches (248 examples) are sorted by length,
+    // longest first (after the first element, which may have been swapped).
     let flat: Vec<usize> = batches.iter().flatten().map(|&i| lengths[i]).collect();
-    for mega in flat.chunks(400) {
+    for mega in flat.chunks(248) {
         assert!(mega[1..].windows(2).all(|w| w[0] >= w[1]));
     }
     // Far less padding than random batches.

@@ -1,6 +1,7 @@
 //! `ner`: Naver NER token classification end to end, scored at the entity level as seqeval does.
-use super::pipeline::{self, Evaluation, PredictionFile, RunContext, TaskRun};
+use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, RunContext, TaskRun};
 use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use crate::cache;
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
 use crate::features::{argmax, length_sorted_batches};
@@ -21,6 +22,21 @@ pub struct Split {
     name: &'static str,
     examples: Vec<NerExample>,
     features: Vec<NerFeature>,
+    stats: FeatureStats,
+}
+
+fn feature_from_row(mut row: Vec<Vec<i64>>) -> Result<NerFeature> {
+    let kept = row
+        .pop()
+        .and_then(|k| k.first().copied())
+        .context("malformed feature cache row")?;
+    let label_ids = row.pop().context("malformed feature cache row")?;
+    let input_ids = row.pop().context("malformed feature cache row")?;
+    Ok(NerFeature {
+        input_ids,
+        label_ids,
+        words_kept: kept as usize,
+    })
 }
 
 struct Ner<'a> {
@@ -70,6 +86,12 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         log: MetricsLog::new(&out),
         out,
     };
+    for split in [train_split.as_ref(), dev.as_ref(), test.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        ctx.log.append(&split.stats)?;
+    }
     let mut dev_results = HashMap::new();
     if let Some(train) = &train_split {
         let labels = NAVER_NER_LABELS.iter().map(|s| s.to_string()).collect();
@@ -88,10 +110,11 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         dev_results = pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
     }
     match (&test, cfg.do_eval) {
-        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results),
+        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results)?,
         (None, true) => bail!("config key \"test_file\" is empty but do_eval is true"),
-        _ => Ok(()),
+        _ => {}
     }
+    ctx.finish()
 }
 
 fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokenizer) -> Result<Split> {
@@ -99,15 +122,40 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokeniz
         .data_path(file)
         .with_context(|| format!("config key \"{name}_file\" is empty"))?;
     let examples = read_examples(&path, name)?;
-    let bar = progress::bar(examples.len() as u64, &format!("encode {name}"));
-    let features = build_features(tok, &examples, cfg.max_seq_len)?;
-    bar.finish_and_clear();
+    let started = Instant::now();
+    let key = cache::Key::new("ner")
+        .value("max_seq_len", cfg.max_seq_len)
+        .bytes("tokenizer", &tok.fingerprint()?)
+        .file(&path)?;
+    let (rows, cached) = cache::load_or_build(key, name, || {
+        let bar = progress::bar(examples.len() as u64, &format!("encode {name}"));
+        let features = build_features(tok, &examples, cfg.max_seq_len)?;
+        bar.finish_and_clear();
+        Ok(features
+            .into_iter()
+            .map(|f| vec![f.input_ids, f.label_ids, vec![f.words_kept as i64]])
+            .collect())
+    })?;
+    let features: Vec<NerFeature> = rows.into_iter().map(feature_from_row).collect::<Result<_>>()?;
+    if features.len() != examples.len() {
+        bail!(
+            "{name}: feature cache holds {} rows for {} sentences",
+            features.len(),
+            examples.len()
+        );
+    }
+    let stats = FeatureStats::new(name, features.len(), started.elapsed(), cached);
     let truncated: usize = examples
         .iter()
         .zip(&features)
         .map(|(e, f)| e.words.len() - f.words_kept)
         .sum();
-    log::info!("{name}: {} sentences from {}", examples.len(), path.display());
+    log::info!(
+        "{name}: {} sentences from {} ({})",
+        examples.len(),
+        path.display(),
+        stats.describe()
+    );
     if truncated > 0 {
         let fate = if cfg.ner_score_truncated {
             "scored as O predictions"
@@ -123,6 +171,7 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokeniz
         name,
         examples,
         features,
+        stats,
     })
 }
 

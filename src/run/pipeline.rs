@@ -54,6 +54,39 @@ impl PredictionFile {
     }
 }
 
+/// The `features` event of metrics.jsonl: how a split's features were built.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureStats {
+    pub event: &'static str,
+    pub split: &'static str,
+    pub rows: usize,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub cached: bool,
+}
+
+impl FeatureStats {
+    pub fn new(split: &'static str, rows: usize, took: std::time::Duration, cached: bool) -> Self {
+        let seconds = took.as_secs_f64();
+        Self {
+            event: "features",
+            split,
+            rows,
+            seconds,
+            rows_per_second: rows as f64 / seconds.max(1e-9),
+            cached,
+        }
+    }
+
+    /// For the log line: `12000 rows/s` or `from cache`.
+    pub fn describe(&self) -> String {
+        match self.cached {
+            true => format!("features from cache in {:.2}s", self.seconds),
+            false => format!("encoded at {:.0} rows/s", self.rows_per_second),
+        }
+    }
+}
+
 /// What a task contributes to a run.
 pub trait TaskRun {
     type Split;
@@ -78,6 +111,23 @@ pub struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
+    /// Appends the `end` event (peak resident memory) to metrics.jsonl.
+    pub fn finish(&self) -> Result<()> {
+        #[derive(Serialize)]
+        struct End {
+            event: &'static str,
+            peak_rss_mib: Option<f64>,
+        }
+        let peak = peak_rss_mib();
+        if let Some(mib) = peak {
+            log::info!("peak memory {mib:.0} MiB");
+        }
+        self.log.append(&End {
+            event: "end",
+            peak_rss_mib: peak,
+        })
+    }
+
     /// Writes the per-eval file, the metrics.jsonl event and the log line of one evaluation.
     /// `step` is the checkpoint's step label ("" when evaluating the loaded model itself).
     pub fn record(&self, split: &str, step: &str, epoch: Option<f64>, eval: &Evaluation) -> Result<()> {
@@ -350,4 +400,12 @@ pub fn open_output(cfg: &Config, training: bool) -> Result<PathBuf> {
         std::fs::create_dir_all(&out)?;
     }
     Ok(out)
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

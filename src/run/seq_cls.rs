@@ -1,7 +1,8 @@
 //! `seq-cls`: nsmc, kornli, paws, question-pair, korsts and hate-speech end to end — read, encode,
 //! train, evaluate every checkpoint, write the reference result files and ours.
-use super::pipeline::{self, Evaluation, PredictionFile, RunContext, TaskRun};
+use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, RunContext, TaskRun};
 use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use crate::cache;
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
 use crate::features::{argmax, length_sorted_batches, pad_batch};
@@ -22,6 +23,7 @@ pub struct Split {
     name: &'static str,
     examples: Vec<Example>,
     features: Vec<Encoded>,
+    stats: FeatureStats,
 }
 
 /// The seq-cls half of a run: the task's columns and labels, the tokenizer and the model.
@@ -69,6 +71,12 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         log: MetricsLog::new(&out),
         out,
     };
+    for split in [train_split.as_ref(), dev.as_ref(), test.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        ctx.log.append(&split.stats)?;
+    }
     let mut dev_results = HashMap::new();
     if let Some(train) = &train_split {
         let writer = CheckpointWriter {
@@ -81,10 +89,10 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         let eval_split = pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref());
         dev_results = pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
     }
-    match (&test, cfg.do_eval) {
-        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results),
-        _ => Ok(()),
+    if let (Some(test), true) = (&test, cfg.do_eval) {
+        pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results)?;
     }
+    ctx.finish()
 }
 
 fn optional_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokenizer) -> Result<Option<Split>> {
@@ -109,12 +117,46 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokeniz
     if report.examples.is_empty() {
         bail!("{}: no examples (only a header line?)", path.display());
     }
-    let features = encode(tok, &report.examples, cfg.max_seq_len, name)?;
-    log::info!("{name}: {} examples from {}", report.examples.len(), path.display());
+    let started = Instant::now();
+    let key = cache::Key::new("seq-cls")
+        .value("task", &cfg.task)
+        .value("max_seq_len", cfg.max_seq_len)
+        .bytes("tokenizer", &tok.fingerprint()?)
+        .file(&path)?;
+    let (rows, cached) = cache::load_or_build(key, name, || {
+        let encoded = encode(tok, &report.examples, cfg.max_seq_len, name)?;
+        Ok(encoded
+            .into_iter()
+            .map(|e| vec![e.ids, e.type_ids, e.attention_mask])
+            .collect())
+    })?;
+    let features: Vec<Encoded> = rows
+        .into_iter()
+        .map(|mut r| Encoded {
+            attention_mask: r.pop().unwrap_or_default(),
+            type_ids: r.pop().unwrap_or_default(),
+            ids: r.pop().unwrap_or_default(),
+        })
+        .collect();
+    if features.len() != report.examples.len() {
+        bail!(
+            "{name}: feature cache holds {} rows for {} examples",
+            features.len(),
+            report.examples.len()
+        );
+    }
+    let stats = FeatureStats::new(name, features.len(), started.elapsed(), cached);
+    log::info!(
+        "{name}: {} examples from {} ({})",
+        report.examples.len(),
+        path.display(),
+        stats.describe()
+    );
     Ok(Split {
         name,
         examples: report.examples,
         features,
+        stats,
     })
 }
 

@@ -76,10 +76,10 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         let eval_split = test.as_ref().filter(|_| cfg.evaluate_during_training);
         pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
     }
-    match (&test, cfg.do_eval) {
-        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, None, &HashMap::new()),
-        _ => Ok(()),
+    if let (Some(test), true) = (&test, cfg.do_eval) {
+        pipeline::final_pass(&ctx, &task, test, None, &HashMap::new())?;
     }
+    ctx.finish()
 }
 
 fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok: &ElectraTokenizer) -> Result<Split> {
