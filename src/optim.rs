@@ -155,7 +155,7 @@ impl AdamW {
                 let _ = self.flat.narrow(0, 0, self.n_decay).g_mul_scalar_(1.0 - lr * wd);
             }
             let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
-            let _ = scratch.copy_(grad);
+            scratch.copy_(grad);
             let _ = scratch.g_mul_scalar_(1.0 - beta2);
             let _ = self.exp_avg_sq.g_mul_scalar_(beta2).addcmul_(scratch, grad);
             // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; param -= step_size * m / denom
