@@ -266,3 +266,23 @@ fn hf_logits(dir: &std::path::Path, case: &serde_json::Value) -> Tensor {
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     tensor(&value["logits"], Kind::Float)
 }
+
+#[test]
+fn first_position_shortcut_equals_full_forward() {
+    let case = read_json(&fixture("seq-cls-3").join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = ElectraForSequenceClassification::new(&vs.root(), &config("seq-cls-3"), 3);
+    load(&vs, "seq-cls-3", HeadKind::SequenceClassification);
+    let b = batch(&case);
+    let (full, first) = tch::no_grad(|| {
+        let full = model
+            .electra
+            .forward_t(&b.input_ids, &b.attention_mask, Some(&b.token_type_ids), false);
+        let first = model
+            .electra
+            .forward_first_t(&b.input_ids, &b.attention_mask, Some(&b.token_type_ids), false);
+        (full, first)
+    });
+    assert_eq!(first.size(), [5, 1, 32]);
+    assert!(max_abs_diff(&full.narrow(1, 0, 1), &first) < 1e-5);
+}

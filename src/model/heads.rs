@@ -99,7 +99,7 @@ impl ElectraForSequenceClassification {
 
     /// Logits `[batch, num_labels]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let hidden = self.electra.forward_t(
+        let hidden = self.electra.forward_first_t(
             &batch.input_ids,
             &batch.attention_mask,
             Some(&batch.token_type_ids),
