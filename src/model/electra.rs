@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tch::{nn, nn::Module, Kind, Tensor};
+use tch::{nn, nn::Module, Device, Kind, Tensor};
 
 /// Architecture values of an HF ELECTRA `config.json`, with HF's `ElectraConfig` defaults for
 /// absent keys; unknown keys are kept so a save round-trips them.
@@ -256,10 +256,23 @@ impl ElectraSelfAttention {
         let q = split(queries.apply(&self.query));
         let k = split(xs.apply(&self.key));
         let v = split(xs.apply(&self.value));
-        let dropout = if train { self.dropout } else { 0.0 };
-        let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false);
+        let ctx = if train && self.dropout > 0.0 && q.device() == Device::Cpu {
+            eager_attention(&q, &k, &v, mask, self.dropout)
+        } else {
+            let dropout = if train { self.dropout } else { 0.0 };
+            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false)
+        };
         ctx.transpose(1, 2).contiguous().view([b, -1, h])
     }
+}
+
+/// softmax(q·kᵀ/√d, masked) with dropout, times v: HF's eager attention. On CPU, libtorch's SDPA has
+/// no fused kernel with dropout and its fallback is several times slower than this.
+fn eager_attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) -> Tensor {
+    let scale = 1.0 / (q.size()[3] as f64).sqrt();
+    let scores = q.matmul(&k.transpose(-1, -2)) * scale;
+    let scores = scores.masked_fill(&mask.logical_not(), f64::from(f32::MIN));
+    scores.softmax(-1, scores.kind()).dropout(dropout, true).matmul(v)
 }
 
 /// Dense + dropout + residual + LayerNorm, the "output" block used twice per layer.

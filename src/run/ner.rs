@@ -213,28 +213,37 @@ impl Ner<'_> {
         (self.model.loss(&logits, &labels), logits)
     }
 
-    /// Mean of per-batch losses and, per sentence, the predicted tag ids of its kept words.
+    /// The reference's loss (mean of per-batch mean losses over batches of `eval_batch_size` in input
+    /// order) and, per sentence, the predicted tag ids of its kept words. The forward passes run on
+    /// length-sorted batches; per-sentence loss sums rebuild the input-order batch means exactly.
     fn predict(&self, split: &Split) -> Result<(f64, Vec<Vec<usize>>)> {
         let lengths: Vec<usize> = split.features.iter().map(|f| f.input_ids.len()).collect();
         let batches = length_sorted_batches(&lengths, self.cfg.eval_batch_size);
         let bar = progress::bar(batches.len() as u64, &format!("eval {}", split.name));
         let mut preds = vec![vec![]; split.examples.len()];
-        let mut loss_sum = 0.0;
+        let mut loss_sums = vec![0f64; split.examples.len()];
         let _guard = tch::no_grad_guard();
         for idx in &batches {
-            let (loss, logits) = self.batch_loss(split, idx, false);
-            loss_sum += loss.double_value(&[]);
+            let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
+            let (batch, labels) = self.batch(&rows);
+            let logits = self.model.forward_t(&batch, false);
+            let sums = Vec::<f64>::try_from(&sentence_loss_sums(&logits, &labels)).context("cannot read losses")?;
             let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
             let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
-            for (&i, positions) in idx.iter().zip(rows) {
+            for ((&i, positions), sum) in idx.iter().zip(rows).zip(sums) {
                 let labels = &split.features[i].label_ids;
                 let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
                 preds[i] = word_starts.map(|(_, p)| argmax(&p)).collect();
+                loss_sums[i] = sum;
             }
             bar.inc(1);
         }
         bar.finish_and_clear();
-        Ok((loss_sum / batches.len().max(1) as f64, preds))
+        let counts: Vec<usize> = split.features.iter().map(|f| f.words_kept).collect();
+        Ok((
+            reference_batch_mean(&loss_sums, &counts, self.cfg.eval_batch_size),
+            preds,
+        ))
     }
 
     /// Gold and predicted tag sequences as scored: words cut off by truncation count as `O`
@@ -311,4 +320,29 @@ impl TaskRun for Ner<'_> {
     fn selection_metric(&self) -> &'static str {
         "f1"
     }
+}
+
+/// Per-sentence sums of the token cross-entropies (ignored positions contribute 0), on the CPU.
+fn sentence_loss_sums(logits: &Tensor, labels: &Tensor) -> Tensor {
+    let (n, len) = (labels.size()[0], labels.size()[1]);
+    let classes = logits.size()[2];
+    logits
+        .view([-1, classes])
+        .to_kind(Kind::Float)
+        .cross_entropy_loss::<Tensor>(&labels.view([-1]), None, tch::Reduction::None, IGNORE_INDEX, 0.0)
+        .view([n, len])
+        .to_kind(Kind::Double)
+        .sum_dim_intlist(1, false, Kind::Double)
+        .to_device(Device::Cpu)
+}
+
+/// Mean over input-order batches of each batch's token-mean loss (the reference's eval loss).
+fn reference_batch_mean(sums: &[f64], counts: &[usize], batch_size: usize) -> f64 {
+    let batch_size = batch_size.max(1);
+    let means: Vec<f64> = sums
+        .chunks(batch_size)
+        .zip(counts.chunks(batch_size))
+        .map(|(s, c)| s.iter().sum::<f64>() / c.iter().sum::<usize>() as f64)
+        .collect();
+    means.iter().sum::<f64>() / means.len().max(1) as f64
 }

@@ -111,8 +111,8 @@ pub fn read_examples(path: &Path, split: &str) -> Result<Vec<NerExample>> {
 /// id, the others [`IGNORE_INDEX`]. More than `max_seq_len - 2` sub-tokens are cut to the first
 /// `max_seq_len - 2`; then `[CLS]` and `[SEP]` (both [`IGNORE_INDEX`]) are added.
 pub fn build_features(tok: &ElectraTokenizer, examples: &[NerExample], max_seq_len: usize) -> Result<Vec<NerFeature>> {
-    if max_seq_len < 2 {
-        bail!("max_seq_len {max_seq_len} leaves no room for [CLS] and [SEP] (need at least 2)");
+    if max_seq_len < 3 {
+        bail!("max_seq_len {max_seq_len} leaves no room for a word after [CLS] and [SEP] (need at least 3)");
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Small chunks are not worth a thread each.
