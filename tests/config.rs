@@ -65,7 +65,10 @@ fn every_config_file_loads_and_round_trips() {
         let file: Value = serde_json::from_str(&text).expect("json");
         let back = serde_json::to_value(&cfg).expect("serialize");
         let keys = file.as_object().expect("object");
-        assert!(keys.len() == 30 || keys.len() == 38 || name == "demo.json", "{task}/{name}");
+        assert!(
+            keys.len() == 30 || keys.len() == 38 || name == "demo.json",
+            "{task}/{name}"
+        );
         for (key, want) in keys {
             let got = &back[key];
             let same = match (want.as_f64(), got.as_f64()) {
