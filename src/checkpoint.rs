@@ -34,16 +34,18 @@ pub fn weights_file(dir: &Path) -> Result<PathBuf> {
 /// Reads every tensor of a weights file, choosing the reader by magic bytes.
 pub fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
     let head = read_head(path)?;
+    // safetensors: a little-endian u64 header length, then the JSON header. Check it before the
+    // pickle magic: a header length whose low byte is 0x80 looks like a pickle's first byte.
     let tensors = if head.starts_with(b"PK\x03\x04") {
         Tensor::loadz_multi(path)
+    } else if head.len() == 9 && head[8] == b'{' {
+        Tensor::read_safetensors(path)
     } else if head.first() == Some(&0x80) {
         bail!(
             "{}: legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch >= 1.6 \
              (`torch.save(torch.load(f), f)`) or convert it to model.safetensors",
             path.display()
         )
-    } else if head.len() == 9 && head[8] == b'{' {
-        Tensor::read_safetensors(path)
     } else {
         bail!(
             "{}: neither a safetensors file nor a zip-format PyTorch checkpoint",
@@ -265,4 +267,29 @@ fn cached_snapshot(cache: &Path, repo: &str, revision: &str) -> Option<PathBuf> 
         .unwrap_or_else(|_| revision.to_string());
     let dir = base.join("snapshots").join(commit);
     dir.join("config.json").is_file().then_some(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors header length of 0x..80 bytes starts the file with the pickle magic byte.
+    #[test]
+    fn safetensors_with_0x80_header_length_is_not_a_pickle() {
+        let dir = std::env::temp_dir().join(format!("koelectra-ft-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("model.safetensors");
+        let found = (1..200).find(|n| {
+            let name = "w".repeat(*n);
+            Tensor::write_safetensors(
+                &[(name.as_str(), Tensor::zeros([2], (Kind::Float, tch::Device::Cpu)))],
+                &path,
+            )
+            .unwrap();
+            std::fs::read(&path).unwrap()[0] == 0x80
+        });
+        assert!(found.is_some(), "no name length gives a 0x80 header length");
+        assert_eq!(read_tensors(&path).unwrap().len(), 1);
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

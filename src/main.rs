@@ -139,7 +139,17 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
     cfg.check_supported()?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     check_device(device)?;
+    set_threads();
     run_subcommand(kind, &cfg, device)
+}
+
+/// libtorch's intra-op pool: one thread per core unless OMP_NUM_THREADS says otherwise.
+fn set_threads() {
+    if std::env::var_os("OMP_NUM_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tch::set_num_threads(cores as i32);
+    }
+    log::info!("threads: {}", tch::get_num_threads());
 }
 
 /// Errors when `task` belongs to another subcommand.

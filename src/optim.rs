@@ -5,6 +5,9 @@ use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
+/// Elements per slice of the update (512 KiB of f32 per buffer).
+const CHUNK: i64 = 1 << 17;
+
 /// HF's no-decay rule: parameters whose name contains `bias` or `LayerNorm.weight`.
 pub fn decays(name: &str) -> bool {
     !(name.contains("bias") || name.contains("LayerNorm.weight"))
@@ -100,23 +103,38 @@ impl AdamW {
         self.steps
     }
 
+    /// Zeroes the flat gradient buffer, which every adopted gradient is a view of.
     pub fn zero_grad(&mut self) {
+        let _ = tch::no_grad(|| self.grad.zero_());
         for p in &self.params {
             let mut grad = p.var.grad();
-            if grad.defined() {
+            if grad.defined() && !self.adopted(p, &grad) {
                 let _ = grad.detach_().zero_();
             }
         }
     }
 
-    /// Copies every variable's gradient into the flat gradient buffer (zeros where undefined).
+    /// Whether `grad` already lives in the flat gradient buffer at `p`'s place.
+    fn adopted(&self, p: &Param, grad: &Tensor) -> bool {
+        let expected = self.grad.data_ptr() as usize + p.offset as usize * self.grad.kind().elt_size_in_bytes();
+        grad.data_ptr() as usize == expected
+    }
+
+    /// Makes every variable's gradient a view of the flat gradient buffer. Backward then accumulates
+    /// straight into it (autograd adds into an existing `.grad` in place), so after the first step
+    /// gathering is a pointer check per variable instead of a copy.
     fn gather_grads(&mut self) {
         tch::no_grad(|| {
             for p in &self.params {
+                let mut grad = p.var.grad();
+                if grad.defined() && self.adopted(p, &grad) {
+                    continue;
+                }
                 let mut dst = self.grad.narrow(0, p.offset, p.numel);
-                let grad = p.var.grad();
                 if grad.defined() {
-                    dst.view_as(&grad).copy_(&grad);
+                    let mut view = dst.view(grad.size().as_slice());
+                    view.copy_(&grad);
+                    grad.set_data(&view);
                 } else {
                     let _ = dst.zero_();
                 }
@@ -149,21 +167,30 @@ impl AdamW {
         let bias2_sqrt = (1.0 - self.beta2.powi(self.steps as i32)).sqrt();
         let step_size = lr / bias1;
         let (beta1, beta2, eps, wd) = (self.beta1, self.beta2, self.eps, self.weight_decay);
-        let (grad, scratch) = (&self.grad, &mut self.scratch);
+        let c1 = 1.0 - lr * wd;
+        let total = self.flat.size()[0];
         tch::no_grad(|| {
-            if wd != 0.0 && self.n_decay > 0 {
-                let _ = self.flat.narrow(0, 0, self.n_decay).g_mul_scalar_(1.0 - lr * wd);
+            // Chunks small enough that the five buffers' slices stay in the L2 cache between kernels.
+            for start in (0..total).step_by(CHUNK as usize) {
+                let len = CHUNK.min(total - start);
+                let slice = |t: &Tensor| t.narrow(0, start, len);
+                let (mut param, grad) = (slice(&self.flat), slice(&self.grad));
+                let (mut m, mut v, mut tmp) = (slice(&self.exp_avg), slice(&self.exp_avg_sq), slice(&self.scratch));
+                let decayed = (self.n_decay - start).clamp(0, len);
+                if wd != 0.0 && decayed > 0 {
+                    let _ = param.narrow(0, 0, decayed).g_mul_scalar_(c1);
+                }
+                let _ = m.lerp_(&grad, 1.0 - beta1);
+                // v = beta2 v + (1 - beta2) g²
+                let _ = grad.mul_out(&tmp, &grad);
+                let _ = v.lerp_(&tmp, 1.0 - beta2);
+                // param -= lr/bias1 · m / (sqrt(v)/bias2_sqrt + eps), with bias2_sqrt moved out of
+                // the division: param -= (lr/bias1 · bias2_sqrt) · m / (sqrt(v) + eps · bias2_sqrt)
+                let _ = v.sqrt_out(&tmp);
+                let _ = tmp.g_add_scalar_(eps * bias2_sqrt);
+                let _ = m.div_out(&tmp, &tmp);
+                let _ = param.g_add_(&tmp.g_mul_scalar_(-step_size * bias2_sqrt));
             }
-            let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
-            scratch.copy_(grad);
-            let _ = scratch.g_mul_scalar_(1.0 - beta2);
-            let _ = self.exp_avg_sq.g_mul_scalar_(beta2).addcmul_(scratch, grad);
-            // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; param -= step_size * m / denom
-            let _ = self.exp_avg_sq.sqrt_out(scratch);
-            let _ = scratch.g_div_scalar_(bias2_sqrt).g_add_scalar_(eps);
-            let _ = self.exp_avg.div_out(scratch, scratch);
-            let _ = scratch.g_mul_scalar_(-step_size);
-            let _ = self.flat.g_add_(scratch);
         });
     }
 
