@@ -10,6 +10,7 @@
 //! (an example without features under SQuAD 2.0, a missing prediction, an empty question set, ...) the
 //! behavior is documented on the function.
 
+pub use crate::tasks::seq_cls::is_py_whitespace;
 use std::collections::{HashMap, HashSet};
 
 use tokenizers::NormalizedString;
@@ -290,24 +291,6 @@ pub fn predict_example(
 
 // ---------------------------------------------------------------------------------------------------------------
 // get_final_text and the 3.3.1 BasicTokenizer
-
-/// Python `str.isspace()` (Unicode 14; identical for every assigned char in later versions).
-pub fn is_py_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\u{9}'..='\u{d}'
-            | '\u{1c}'..='\u{20}'
-            | '\u{85}'
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-    )
-}
 
 /// Python `text.split()`: the non-empty runs between Python whitespace.
 fn py_split_whitespace(text: &str) -> impl Iterator<Item = &str> {

@@ -187,11 +187,11 @@ fn alignment_truncation_mid_word() {
     assert_eq!(feat.label_ids, [IGN, l, li, p, IGN, IGN, IGN, IGN]);
     assert_eq!(feat.words_kept, 3);
 
-    // Room for nothing but the special tokens.
-    let feat = one(&tok, ex.clone(), 2);
-    assert_eq!(feat.input_ids, [tok.cls_id(), tok.sep_id()]);
-    assert_eq!(feat.label_ids, [IGN, IGN]);
-    assert_eq!(feat.words_kept, 0);
+    // Room for nothing but the special tokens: refused (every label would be ignored, loss NaN).
+    let err = build_features(&tok, std::slice::from_ref(&ex), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_seq_len 2") && err.contains("at least 3"), "{err}");
 
     // Exactly 16 sub-tokens + 2 specials fit in 18: nothing cut.
     let feat = one(&tok, ex.clone(), 18);

@@ -1,19 +1,18 @@
 //! `ner`: Naver NER token classification end to end, scored at the entity level as seqeval does.
-use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, RunContext, TaskRun};
-use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, TaskRun};
+use super::{build_model, load_tokenizer, ModelSource};
 use crate::cache;
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
 use crate::features::{argmax, length_sorted_batches};
 use crate::model::heads::{Batch, ElectraForTokenClassification, HeadKind};
-use crate::output::{Metrics, MetricsLog};
+use crate::output::Metrics;
 use crate::progress;
 use crate::seqeval;
 use crate::tasks::ner::{build_features, read_examples, NerExample, NerFeature, IGNORE_INDEX};
 use crate::tasks::NAVER_NER_LABELS;
 use crate::tokenizer::ElectraTokenizer;
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -78,43 +77,33 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         model,
         device,
     };
-    let out = pipeline::open_output(cfg, train_split.is_some())?;
-    log::info!("device {device:?}; outputs in {}", out.display());
-    let ctx = RunContext {
-        cfg,
-        vs: &vs,
-        log: MetricsLog::new(&out),
-        out,
+    log::info!("device {device:?}");
+    let splits = pipeline::Splits {
+        train: train_split.as_ref(),
+        dev: dev.as_ref(),
+        test: test.as_ref(),
+        eval_during_training: pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref()),
     };
-    for split in [train_split.as_ref(), dev.as_ref(), test.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        ctx.log.append(&split.stats)?;
-    }
-    let mut dev_results = HashMap::new();
-    if let Some(train) = &train_split {
-        let labels = NAVER_NER_LABELS.iter().map(|s| s.to_string()).collect();
-        let head = HeadInfo {
+    let saving = pipeline::Saving {
+        source: &source,
+        model_config: &ecfg,
+        head: HeadInfo {
             architecture: HeadKind::TokenClassification.architecture().into(),
-            labels,
-        };
-        let writer = CheckpointWriter {
-            out: &ctx.out,
-            cfg,
-            model_config: &ecfg,
-            head,
-            tokenizer: &tokenizer,
-        };
-        let eval_split = pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref());
-        dev_results = pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
-    }
-    match (&test, cfg.do_eval) {
-        (Some(test), true) => pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results)?,
-        (None, true) => bail!("config key \"test_file\" is empty but do_eval is true"),
-        _ => {}
-    }
-    ctx.finish()
+            labels: NAVER_NER_LABELS.iter().map(|s| s.to_string()).collect(),
+        },
+        tokenizer: &tokenizer,
+    };
+    pipeline::execute(
+        cfg,
+        &vs,
+        &task,
+        splits,
+        &[&train_split, &dev, &test]
+            .iter()
+            .filter_map(|s| s.as_ref().map(|s| &s.stats))
+            .collect::<Vec<_>>(),
+        saving,
+    )
 }
 
 fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokenizer) -> Result<Split> {

@@ -2,13 +2,15 @@
 //! cadence, the final pass over checkpoints, and the result files.
 use super::{list_checkpoints, resume_point, suffixed, write_summary, CheckpointResult, CheckpointWriter};
 use super::{selected, ModelSource};
-use crate::checkpoint;
+use crate::checkpoint::{self, HeadInfo};
 use crate::config::Config;
+use crate::model::electra::ElectraConfig;
 use crate::optim::AdamW;
 use crate::output::{self, EvalEvent, Metrics, MetricsLog};
 use crate::progress;
+use crate::tokenizer::ElectraTokenizer;
 use crate::train::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -168,6 +170,71 @@ impl RunContext<'_> {
         }
         Ok(())
     }
+}
+
+/// The splits of a run (any may be absent).
+pub struct Splits<'a, S> {
+    pub train: Option<&'a S>,
+    pub dev: Option<&'a S>,
+    pub test: Option<&'a S>,
+    /// Where evaluation during training runs.
+    pub eval_during_training: Option<&'a S>,
+}
+
+/// What a checkpoint holds besides the weights, and where the weights came from (for resuming).
+pub struct Saving<'a> {
+    pub source: &'a ModelSource,
+    pub model_config: &'a ElectraConfig,
+    pub head: HeadInfo,
+    pub tokenizer: &'a ElectraTokenizer,
+}
+
+/// A whole run once the data and model are ready: the output folder, the feature events, training
+/// (when there is a train split), the final pass (with `do_eval`) and the end event.
+pub fn execute<T: TaskRun>(
+    cfg: &Config,
+    vs: &VarStore,
+    task: &T,
+    splits: Splits<T::Split>,
+    stats: &[&FeatureStats],
+    saving: Saving,
+) -> Result<()> {
+    let out = open_output(cfg, splits.train.is_some())?;
+    log::info!("outputs in {}", out.display());
+    let ctx = RunContext {
+        cfg,
+        vs,
+        log: MetricsLog::new(&out),
+        out,
+    };
+    for event in stats {
+        ctx.log.append(event)?;
+    }
+    let mut dev_results = HashMap::new();
+    if let Some(train_split) = splits.train {
+        let writer = CheckpointWriter {
+            out: &ctx.out,
+            cfg,
+            model_config: saving.model_config,
+            head: saving.head,
+            tokenizer: saving.tokenizer,
+        };
+        dev_results = train(
+            &ctx,
+            task,
+            train_split,
+            splits.eval_during_training,
+            saving.source,
+            writer,
+        )?;
+    }
+    if cfg.do_eval {
+        let Some(test) = splits.test else {
+            bail!("do_eval is true but the config names no file to evaluate (test_file / predict_file)");
+        };
+        final_pass(&ctx, task, test, splits.dev, &dev_results)?;
+    }
+    ctx.finish()
 }
 
 /// Trains on `train`, evaluating `eval_split` every `logging_steps` and saving checkpoints.

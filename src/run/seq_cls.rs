@@ -1,20 +1,19 @@
 //! `seq-cls`: nsmc, kornli, paws, question-pair, korsts and hate-speech end to end — read, encode,
 //! train, evaluate every checkpoint, write the reference result files and ours.
-use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, RunContext, TaskRun};
-use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use super::pipeline::{self, Evaluation, FeatureStats, PredictionFile, TaskRun};
+use super::{build_model, load_tokenizer, ModelSource};
 use crate::cache;
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
 use crate::features::{argmax, length_sorted_batches, pad_batch};
 use crate::metrics::{korsts_metrics, seq_cls_metrics};
 use crate::model::heads::{ElectraForSequenceClassification, HeadKind};
-use crate::output::{Metrics, MetricsLog};
+use crate::output::Metrics;
 use crate::progress;
 use crate::tasks::seq_cls::{read_examples, task_spec, Example, Label, TaskSpec};
 use crate::tokenizer::{ElectraTokenizer, Encoded};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -63,36 +62,30 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         model,
         device,
     };
-    let out = pipeline::open_output(cfg, train_split.is_some())?;
-    log::info!("device {device:?}; outputs in {}", out.display());
-    let ctx = RunContext {
-        cfg,
-        vs: &vs,
-        log: MetricsLog::new(&out),
-        out,
+    log::info!("device {device:?}");
+    let splits = pipeline::Splits {
+        train: train_split.as_ref(),
+        dev: dev.as_ref(),
+        test: test.as_ref(),
+        eval_during_training: pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref()),
     };
-    for split in [train_split.as_ref(), dev.as_ref(), test.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        ctx.log.append(&split.stats)?;
-    }
-    let mut dev_results = HashMap::new();
-    if let Some(train) = &train_split {
-        let writer = CheckpointWriter {
-            out: &ctx.out,
-            cfg,
-            model_config: &ecfg,
-            head: task.head_info(),
-            tokenizer: &tokenizer,
-        };
-        let eval_split = pipeline::eval_split_during_training(cfg, dev.as_ref(), test.as_ref());
-        dev_results = pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
-    }
-    if let (Some(test), true) = (&test, cfg.do_eval) {
-        pipeline::final_pass(&ctx, &task, test, dev.as_ref(), &dev_results)?;
-    }
-    ctx.finish()
+    let saving = pipeline::Saving {
+        source: &source,
+        model_config: &ecfg,
+        head: task.head_info(),
+        tokenizer: &tokenizer,
+    };
+    pipeline::execute(
+        cfg,
+        &vs,
+        &task,
+        splits,
+        &[&train_split, &dev, &test]
+            .iter()
+            .filter_map(|s| s.as_ref().map(|s| &s.stats))
+            .collect::<Vec<_>>(),
+        saving,
+    )
 }
 
 fn optional_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokenizer) -> Result<Option<Split>> {

@@ -1,11 +1,11 @@
 //! `squad`: KorQuAD extractive QA end to end — windows, training on start/end targets, n-best
 //! decoding, the SQuAD and official KorQuAD scores, and the reference prediction files.
-use super::pipeline::{self, Evaluation, PredictionFile, RunContext, TaskRun};
-use super::{build_model, load_tokenizer, CheckpointWriter, ModelSource};
+use super::pipeline::{self, Evaluation, PredictionFile, TaskRun};
+use super::{build_model, load_tokenizer, ModelSource};
 use crate::checkpoint::HeadInfo;
 use crate::config::Config;
 use crate::model::heads::{Batch, ElectraForQuestionAnswering, HeadKind};
-use crate::output::{Metrics, MetricsLog};
+use crate::output::Metrics;
 use crate::progress;
 use crate::squad_eval::{self, ExamplePrediction, ExampleView, FeatureView};
 use crate::tasks::squad::{build_features, read_examples, SquadExample, SquadFeature};
@@ -52,34 +52,24 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         model,
         device,
     };
-    let out = pipeline::open_output(cfg, train_split.is_some())?;
-    log::info!("device {device:?}; outputs in {}", out.display());
-    let ctx = RunContext {
-        cfg,
-        vs: &vs,
-        log: MetricsLog::new(&out),
-        out,
+    log::info!("device {device:?}");
+    let splits = pipeline::Splits {
+        train: train_split.as_ref(),
+        dev: None,
+        test: test.as_ref(),
+        eval_during_training: test.as_ref().filter(|_| cfg.evaluate_during_training),
     };
-    if let Some(train) = &train_split {
-        let labels = vec!["LABEL_0".to_string(), "LABEL_1".to_string()];
-        let head = HeadInfo {
-            architecture: HeadKind::QuestionAnswering.architecture().into(),
-            labels,
-        };
-        let writer = CheckpointWriter {
-            out: &ctx.out,
-            cfg,
-            model_config: &ecfg,
-            head,
-            tokenizer: &tokenizer,
-        };
-        let eval_split = test.as_ref().filter(|_| cfg.evaluate_during_training);
-        pipeline::train(&ctx, &task, train, eval_split, &source, writer)?;
-    }
-    if let (Some(test), true) = (&test, cfg.do_eval) {
-        pipeline::final_pass(&ctx, &task, test, None, &HashMap::new())?;
-    }
-    ctx.finish()
+    let head = HeadInfo {
+        architecture: HeadKind::QuestionAnswering.architecture().into(),
+        labels: vec!["LABEL_0".to_string(), "LABEL_1".to_string()],
+    };
+    let saving = pipeline::Saving {
+        source: &source,
+        model_config: &ecfg,
+        head,
+        tokenizer: &tokenizer,
+    };
+    pipeline::execute(cfg, &vs, &task, splits, &[], saving)
 }
 
 fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok: &ElectraTokenizer) -> Result<Split> {

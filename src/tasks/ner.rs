@@ -7,12 +7,11 @@
 //! line before the end of the file), [`read_examples`] returns a one-line error naming the file and the
 //! 1-based line number.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::seq_cls::{is_py_whitespace, py_strip, universal_lines};
+use super::seq_cls::{decode_utf8, is_py_whitespace, py_strip, show, universal_lines};
 use super::NAVER_NER_LABELS;
 use crate::tokenizer::ElectraTokenizer;
 
@@ -179,57 +178,6 @@ fn build_feature(tok: &ElectraTokenizer, ex: &NerExample, max_seq_len: usize) ->
 /// Python's `str.split()` with no argument: split on runs of Python whitespace, no empty pieces.
 fn py_split(s: &str) -> Vec<&str> {
     s.split(is_py_whitespace).filter(|p| !p.is_empty()).collect()
-}
-
-/// The whole file as UTF-8, or an error naming the 1-based line and byte column of the first bad byte.
-fn decode_utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
-    let err = match std::str::from_utf8(bytes) {
-        Ok(text) => return Ok(text),
-        Err(err) => err,
-    };
-    let offset = err.valid_up_to();
-    let (mut line, mut line_start, mut prev) = (1usize, 0usize, 0u8);
-    for (idx, &b) in bytes.iter().enumerate().take(offset) {
-        match b {
-            b'\n' if prev == b'\r' => line_start = idx + 1,
-            b'\n' | b'\r' => {
-                line += 1;
-                line_start = idx + 1;
-            }
-            _ => {}
-        }
-        prev = b;
-    }
-    let column = offset - line_start + 1;
-    let bad = bytes
-        .get(offset)
-        .map(|b| format!(" (byte 0x{b:02x})"))
-        .unwrap_or_default();
-    bail!(
-        "{}:{line}: invalid UTF-8 at byte column {column}{bad}; the file must be UTF-8 (convert e.g. CP949 \
-         with `iconv -f cp949 -t utf-8`)",
-        path.display()
-    )
-}
-
-/// A value for an error message: quoted, control chars escaped, long values shortened.
-fn show(value: &str) -> String {
-    const MAX_CHARS: usize = 60;
-    let mut out = String::new();
-    match value.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => {
-            let _ = write!(
-                out,
-                "{:?}… ({} chars)",
-                value.get(..cut).unwrap_or(value),
-                value.chars().count()
-            );
-        }
-        None => {
-            let _ = write!(out, "{value:?}");
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -249,7 +249,7 @@ fn parse_score(s: &str) -> std::result::Result<f32, &'static str> {
 }
 
 /// The whole file as UTF-8, or an error naming the 1-based line and byte column of the first bad byte.
-fn decode_utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
+pub fn decode_utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
     let err = match std::str::from_utf8(bytes) {
         Ok(text) => return Ok(text),
         Err(err) => err,
@@ -280,7 +280,7 @@ fn decode_utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
 }
 
 /// A field value for an error message: quoted, control chars escaped, long values shortened.
-fn show(value: &str) -> String {
+pub fn show(value: &str) -> String {
     const MAX_CHARS: usize = 60;
     let mut out = String::new();
     match value.char_indices().nth(MAX_CHARS) {

@@ -24,13 +24,13 @@
 //! it filters (so padding logits can push real positions out of the top 20). A faithful reproduction
 //! therefore pads to `max_seq_length`.
 
+use std::path::Path;
 use std::sync::Arc;
-use std::{fmt::Write as _, path::Path};
 
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
 
-use crate::tasks::seq_cls::is_py_whitespace;
+use crate::tasks::seq_cls::{is_py_whitespace, show};
 use crate::tokenizer::ElectraTokenizer;
 
 /// `unique_id` of the first feature (the reference's constant).
@@ -728,21 +728,6 @@ fn json_error(source: &str, e: &serde_json::Error) -> anyhow::Error {
     let suffix = format!(" at line {line} column {column}");
     let message = message.strip_suffix(&suffix).unwrap_or(&message);
     anyhow!("{source}: malformed JSON at line {line}, column {column}: {message}")
-}
-
-/// A value for an error message: quoted, control chars escaped, long values shortened.
-fn show(value: &str) -> String {
-    const MAX_CHARS: usize = 60;
-    let mut out = String::new();
-    match value.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => {
-            let _ = write!(out, "{:?}…", value.get(..cut).unwrap_or(value));
-        }
-        None => {
-            let _ = write!(out, "{value:?}");
-        }
-    }
-    out
 }
 
 #[cfg(test)]
