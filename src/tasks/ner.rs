@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::seq_cls::{decode_utf8, is_py_whitespace, py_strip, show, universal_lines};
+use super::seq_cls::{content_lines, is_py_whitespace, py_strip, read_text, show};
 use super::NAVER_NER_LABELS;
 use crate::tokenizer::ElectraTokenizer;
 
@@ -46,14 +46,8 @@ pub struct NerFeature {
 /// not exactly two tab-separated fields, word and tag counts that differ, an unknown tag.
 pub fn read_examples(path: &Path, split: &str) -> Result<Vec<NerExample>> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{shown}: cannot read file: {e}"))?;
-    let text = decode_utf8(&bytes, path)?;
-    let lines = universal_lines(text);
-    let end = match lines.iter().rposition(|l| !py_strip(l).is_empty()) {
-        Some(last) => last + 1,
-        None => bail!("{shown}: file is empty (expected one `words<TAB>tags` sentence per line)"),
-    };
-    let lines = lines.get(..end).unwrap_or_default();
+    let text = read_text(path)?;
+    let lines = content_lines(&text, path, "one `words<TAB>tags` sentence per line")?;
 
     let mut examples = Vec::with_capacity(lines.len());
     for (i, raw) in lines.iter().enumerate() {

@@ -177,16 +177,9 @@ pub fn universal_lines(text: &str) -> Vec<&str> {
 pub fn read_examples(task: &str, path: &Path, split: &str) -> Result<ReadReport> {
     let spec = task_spec(task)?;
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{shown}: cannot read file: {e}"))?;
-    let text = decode_utf8(&bytes, path)?;
-    let lines = universal_lines(text);
-    // A trailing blank line (e.g. a file ending in "\n\n") is ignored; blank lines before other rows are
-    // errors, as in the reference (where they crash on the missing column).
-    let end = match lines.iter().rposition(|l| !py_strip(l).is_empty()) {
-        Some(last) => last + 1,
-        None => bail!("{shown}: file is empty (expected a header line)"),
-    };
-    let rows = lines.get(1..end).unwrap_or_default();
+    let text = read_text(path)?;
+    let lines = content_lines(&text, path, "a header line")?;
+    let rows = lines.get(1..).unwrap_or_default();
 
     let min_cols = spec.min_columns();
     let mut examples = Vec::with_capacity(rows.len());
@@ -246,6 +239,27 @@ fn parse_score(s: &str) -> std::result::Result<f32, &'static str> {
     } else {
         Err("is not a finite number")
     }
+}
+
+/// A data file's text: read, then checked as UTF-8 (errors name the file, and the line for bad bytes).
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow!("{}: cannot read file: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| match decode_utf8(e.as_bytes(), path) {
+        Err(located) => located,
+        Ok(_) => anyhow!("{}: {e}", path.display()),
+    })
+}
+
+/// The lines of `text` (universal newlines) up to the last non-blank one: trailing blank lines are
+/// ignored, blank lines before other rows are kept (the readers refuse them, as the reference crashed
+/// on them). A file with no non-blank line is an error saying what was `expected`.
+pub fn content_lines<'a>(text: &'a str, path: &Path, expected: &str) -> Result<Vec<&'a str>> {
+    let mut lines = universal_lines(text);
+    match lines.iter().rposition(|l| !py_strip(l).is_empty()) {
+        Some(last) => lines.truncate(last + 1),
+        None => bail!("{}: file is empty (expected {expected})", path.display()),
+    }
+    Ok(lines)
 }
 
 /// The whole file as UTF-8, or an error naming the 1-based line and byte column of the first bad byte.
