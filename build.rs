@@ -12,6 +12,10 @@ fn main() {
         println!("cargo:warning=DEP_TCH_LIBTORCH_LIB not set; the binary will need LD_LIBRARY_PATH");
         return;
     };
+    println!(
+        "cargo:rustc-env=LIBTORCH_VERSION={}",
+        torch_version(Path::new(&lib_dir))
+    );
     // Embed the libtorch directory so the binary runs without LD_LIBRARY_PATH.
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib_dir}");
     // The linker's --as-needed drops libtorch_cuda because no symbol of it is referenced
@@ -21,6 +25,17 @@ fn main() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
+}
+
+/// The pip wheel's version (`__version__` in `torch/version.py`, next to `torch/lib`), for `--version`.
+fn torch_version(lib_dir: &Path) -> String {
+    let file = lib_dir.join("../version.py");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("__version__ = "))
+        .map(|v| v.trim().trim_matches('\'').to_string())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// Writes `$OUT_DIR/embedded_configs.rs`: every `configs/**/*.json` as

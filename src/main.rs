@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
 use koelectra_ft::{progress, run};
 
@@ -19,12 +19,32 @@ Examples:
   koelectra-ft ner     --task naver-ner --config koelectra-small.json --set learning_rate=3e-5
   koelectra-ft squad   --task korquad   --config koelectra-base-v3 --device cuda:0
 
-Exit codes: 0 success, 2 usage or config error, 1 any other error.
+Exit codes: 0 success, 1 any other error, 2 usage or config error, 130 interrupted (Ctrl-C or
+SIGTERM; the run saved a checkpoint to resume from).
 Logging goes to stderr at level info; set RUST_LOG (e.g. RUST_LOG=debug) to change it.";
+
+/// `--version`: ours, libtorch's, and whether CUDA is usable here.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cuda = if tch::Cuda::is_available() {
+        format!("CUDA usable ({} device(s))", tch::Cuda::device_count())
+    } else {
+        "CUDA not usable (CPU only)".to_string()
+    };
+    format!(
+        "{} (libtorch {}, {cuda})",
+        env!("CARGO_PKG_VERSION"),
+        libtorch_version()
+    )
+});
+
+/// The libtorch this binary was built against (build.rs reads it from the pip wheel).
+fn libtorch_version() -> &'static str {
+    option_env!("LIBTORCH_VERSION").unwrap_or("unknown")
+}
 
 /// Command-line interface.
 #[derive(Parser, Debug)]
-#[command(name = "koelectra-ft", version, about, long_about = LONG_ABOUT)]
+#[command(name = "koelectra-ft", version = VERSION.as_str(), about, long_about = LONG_ABOUT)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,6 +61,18 @@ enum Command {
     Squad(RunArgs),
     /// List the configs embedded in this binary (`<task>/<name>`, usable as --config NAME).
     Configs,
+    /// Predict labels, tags or answers for new text with a checkpoint this tool saved.
+    Predict(koelectra_ft::predict::PredictArgs),
+    /// Print the results of runs (their summary.json) as one table: model rows x task columns.
+    Report(koelectra_ft::report::ReportArgs),
+    /// Download the benchmark files and verify them, or list which are present.
+    Data(koelectra_ft::data::DataArgs),
+    /// Print a shell completion script: `koelectra-ft completions bash > ~/.local/share/bash-completion/completions/koelectra-ft`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Flags shared by the training subcommands.
@@ -90,7 +122,8 @@ impl Cli {
     fn quiet(&self) -> bool {
         match &self.command {
             Command::SeqCls(a) | Command::Ner(a) | Command::Squad(a) => a.quiet,
-            Command::Configs => false,
+            Command::Configs | Command::Report(_) | Command::Data(_) | Command::Completions { .. } => false,
+            Command::Predict(a) => a.quiet,
         }
     }
 }
@@ -128,6 +161,16 @@ fn run(cli: Cli) -> Result<()> {
                 .for_each(|name| println!("{name}"));
             Ok(())
         }
+        Command::Predict(args) => {
+            set_threads();
+            koelectra_ft::predict::run(&args)
+        }
+        Command::Report(args) => koelectra_ft::report::run(&args),
+        Command::Data(args) => koelectra_ft::data::run(&args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "koelectra-ft", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 
@@ -137,6 +180,7 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
     let dir = args.config_dir.as_deref();
     let cfg = config::load_config(&args.task, &args.config, dir, &args.set)?;
     cfg.check_supported()?;
+    koelectra_ft::data::check_task_files(&cfg)?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     check_device(device)?;
     set_threads();

@@ -29,7 +29,7 @@ impl ModelSource {
     /// `model_name_or_path` when set, else `model_config` (random init, for demos and benchmarks).
     pub fn from_config(cfg: &Config) -> Result<Self> {
         if !cfg.model_name_or_path.is_empty() {
-            return Ok(Self::Dir(checkpoint::resolve_model_dir(&cfg.model_name_or_path)?));
+            return Ok(Self::Dir(crate::hub::resolve_model(&cfg.model_name_or_path)?));
         }
         match &cfg.model_config {
             Some(value) => Ok(Self::Scratch(Box::new(
@@ -246,13 +246,16 @@ pub fn selected<'a>(results: &'a [CheckpointResult], metric: &str) -> Option<&'a
     selection(results, metric).map(|(r, _)| r)
 }
 
-/// `summary.json`: the selected checkpoint with its test metrics, the last checkpoint's test
+/// `summary.json`: the task and model, the selected checkpoint with its test metrics, the last checkpoint's test
 /// metrics, the rule used, and every checkpoint's dev/test metrics.
-pub fn write_summary(out: &Path, results: &[CheckpointResult], metric: &str) -> Result<()> {
+pub fn write_summary(cfg: &Config, out: &Path, results: &[CheckpointResult], metric: &str) -> Result<()> {
     let Some((chosen, rule)) = selection(results, metric) else {
         return Ok(());
     };
     let summary = serde_json::json!({
+        "task": cfg.task,
+        "model_type": cfg.model_type,
+        "model_name_or_path": cfg.model_name_or_path,
         "selection_rule": rule,
         "selection_metric": metric,
         "selected": chosen,

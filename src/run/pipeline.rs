@@ -113,7 +113,7 @@ pub struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
-    /// Appends the `end` event (peak resident memory) to metrics.jsonl.
+    /// Appends the `end` event (peak resident memory) to metrics.jsonl and draws curves.svg.
     pub fn finish(&self) -> Result<()> {
         #[derive(Serialize)]
         struct End {
@@ -127,7 +127,8 @@ impl RunContext<'_> {
         self.log.append(&End {
             event: "end",
             peak_rss_mib: peak,
-        })
+        })?;
+        crate::curves::write(&self.out)
     }
 
     /// Writes the per-eval file, the metrics.jsonl event and the log line of one evaluation.
@@ -343,7 +344,7 @@ pub fn final_pass<T: TaskRun>(
         });
     }
     output::write_eval_results(&ctx.out, &all, checkpoints.len())?;
-    write_summary(&ctx.out, &results, task.selection_metric())?;
+    write_summary(ctx.cfg, &ctx.out, &results, task.selection_metric())?;
     if let Some(best) = selected(&results, task.selection_metric()) {
         let metrics: Metrics = best
             .test
