@@ -31,7 +31,7 @@ pub fn write_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<(
         let _ = fs::remove_dir_all(&tmp);
         return Err(err);
     }
-    sync_dir(&tmp);
+    sync_tree(&tmp).with_context(|| format!("cannot sync {}", tmp.display()))?;
     if dir.exists() {
         let old = hidden_sibling(dir, "old");
         fs::rename(dir, &old).with_context(|| format!("cannot move aside {}", dir.display()))?;
@@ -57,6 +57,20 @@ fn hidden_sibling(path: &Path, tag: &str) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+}
+
+/// Flushes every file under `dir` (libtorch and the tokenizer write theirs without fsync), then `dir`.
+fn sync_tree(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            fs::File::open(&path)?.sync_all()?;
+        }
+    }
+    sync_dir(dir);
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) {

@@ -214,6 +214,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("ner_score_truncated", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),
+    ("resume_from_checkpoint", KeyKind::Str),
 ];
 
 /// The kind of a known key, `None` for an unknown one.
@@ -333,6 +334,10 @@ pub struct Config {
     /// Vocabulary (`vocab.txt` or `tokenizer.json`) for a model built from `model_config`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vocab_file: Option<String>,
+    /// Continue training from this run folder's newest resumable checkpoint, or from this
+    /// checkpoint folder ("" = start fresh); `--resume` sets it to the run's own folder.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub resume_from_checkpoint: String,
 }
 
 impl Default for Config {
@@ -388,6 +393,7 @@ impl Default for Config {
             ner_score_truncated: true,
             model_config: None,
             vocab_file: None,
+            resume_from_checkpoint: String::new(),
         }
     }
 }

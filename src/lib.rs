@@ -9,6 +9,7 @@ pub mod curves;
 pub mod data;
 pub mod features;
 pub mod hub;
+pub mod interrupt;
 pub mod metrics;
 pub mod model;
 pub mod optim;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
+use koelectra_ft::interrupt::Interrupted;
 use koelectra_ft::{progress, run};
 
 const LONG_ABOUT: &str = "\
@@ -96,6 +97,10 @@ struct RunArgs {
     /// No progress bars: plain one-line log events only (also the default when stderr is not a terminal).
     #[arg(long, short)]
     quiet: bool,
+    /// Continue an interrupted run from its newest resumable checkpoint: in DIR (a run folder or a
+    /// checkpoint folder), or without DIR in the config's own run folder.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -140,8 +145,11 @@ fn one_line(e: &anyhow::Error) -> String {
     format!("{e:#}").replace(['\n', '\r'], " ")
 }
 
-/// 2 for usage/config errors, 1 for the rest.
+/// 130 for an interrupted run, 2 for usage/config errors, 1 for the rest.
 fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
+        return koelectra_ft::interrupt::EXIT_CODE as u8;
+    }
     let is_config = e.chain().any(|c| c.downcast_ref::<ConfigError>().is_some());
     if is_config {
         2
@@ -178,12 +186,21 @@ fn run(cli: Cli) -> Result<()> {
 fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
     check_subcommand(kind, &args.task)?;
     let dir = args.config_dir.as_deref();
-    let cfg = config::load_config(&args.task, &args.config, dir, &args.set)?;
+    let mut cfg = config::load_config(&args.task, &args.config, dir, &args.set)?;
+    if let Some(resume) = &args.resume {
+        cfg.resume_from_checkpoint = match resume.as_str() {
+            "" => cfg.output_path().to_string_lossy().into_owned(),
+            dir => dir.to_string(),
+        };
+    }
     cfg.check_supported()?;
     koelectra_ft::data::check_task_files(&cfg)?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     check_device(device)?;
     set_threads();
+    if let Err(e) = koelectra_ft::interrupt::install() {
+        log::warn!("cannot install the Ctrl-C handler: {e}");
+    }
     run_subcommand(kind, &cfg, device)
 }
 

@@ -4,7 +4,6 @@ use crate::atomic;
 use crate::metrics::{format_py_float, sort_eval_result_keys};
 use anyhow::{Context, Result};
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Named metric values of one evaluation, in the order they were computed.
@@ -82,16 +81,17 @@ impl MetricsLog {
         }
     }
 
+    /// Adds one event line. The whole file is rewritten under a temporary name and renamed, so a
+    /// kill never leaves a torn last line (the file stays small: one line per log step).
     pub fn append(&self, event: &impl Serialize) -> Result<()> {
-        let mut line = serde_json::to_string(event)?;
-        line.push('\n');
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .with_context(|| format!("cannot open {}", self.path.display()))?;
-        file.write_all(line.as_bytes())
-            .with_context(|| format!("cannot write {}", self.path.display()))
+        let mut text = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.path.display())),
+        };
+        serde_json::to_writer(&mut text, event)?;
+        text.push(b'\n');
+        atomic::write_file(&self.path, &text)
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::optim::{AdamW, LinearSchedule};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tch::{nn::VarStore, Tensor};
 
@@ -21,6 +21,8 @@ pub struct LoopConfig {
     pub max_grad_norm: f64,
     pub logging_steps: i64,
     pub save_steps: i64,
+    /// Whether periodic checkpoints hold the optimizer state (interrupt checkpoints always do).
+    pub save_optimizer: bool,
     pub seed: u64,
 }
 
@@ -71,8 +73,9 @@ pub trait Hooks {
     fn on_log(&mut self, event: &TrainLog) -> Result<()>;
     /// Called every `logging_steps` updates: evaluate the current weights.
     fn evaluate(&mut self, position: Position) -> Result<()>;
-    /// Called every `save_steps` updates and once at the end: write `checkpoint-<step>`.
-    fn save(&mut self, position: Position, optimizer: &AdamW) -> Result<()>;
+    /// Called every `save_steps` updates, once at the end, and on an interrupt (`resumable`: with
+    /// the optimizer state whatever `save_optimizer` says): writes `checkpoint-<step>`, returns it.
+    fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf>;
     /// Called after every update (progress display).
     fn on_update(&mut self, _position: Position, _loss: f64, _lr: f64) {}
 }
@@ -117,16 +120,21 @@ pub fn run(
         epoch: 0,
         next_batch: 0,
     };
+    let mut saved = Saved::default();
     if let Some((pos, state_file)) = resume {
         let tensors = Tensor::read_safetensors(state_file)
             .with_context(|| format!("cannot read optimizer state {}", state_file.display()))?;
         optimizer.load_state(tensors, pos.global_step)?;
         position = pos;
+        saved = Saved {
+            step: pos.global_step,
+            dir: state_file.parent().map(Path::to_path_buf),
+            resumable: true,
+        };
     }
     let schedule = LinearSchedule::new(plan.total_updates, cfg.warmup_proportion);
     let mut losses = vec![];
     let mut window = LogWindow::new();
-    let mut last_saved = -1;
     'epochs: while position.epoch < plan.epochs && position.global_step < plan.total_updates {
         let batches = epoch_batches(position.epoch);
         if batches.is_empty() {
@@ -136,9 +144,13 @@ pub fn run(
         for (i, batch) in batches.iter().enumerate().skip(position.next_batch as usize) {
             seed_step(cfg.seed, position.global_step, micro.len());
             let started = Instant::now();
-            let loss = batch_loss(batch)? / cfg.grad_accum as f64;
-            let forward_done = Instant::now();
-            loss.backward();
+            let step = position.global_step + 1;
+            let (loss, forward_done) = guard_memory(step, batch.len(), cfg.grad_accum, || {
+                let loss = batch_loss(batch)? / cfg.grad_accum as f64;
+                let forward_done = Instant::now();
+                loss.backward();
+                Ok((loss, forward_done))
+            })?;
             window.forward += forward_done - started;
             window.backward += forward_done.elapsed();
             micro.push(loss.detach());
@@ -146,7 +158,8 @@ pub fn run(
             let last = i + 1 == batches.len();
             if micro.len() as i64 == cfg.grad_accum || last {
                 let started = Instant::now();
-                let loss = update(&mut optimizer, cfg, &schedule, &micro)?;
+                let loss = update(&mut optimizer, cfg, &schedule, &micro)
+                    .map_err(|e| anyhow::anyhow!("{e:#}; {}", saved.describe()))?;
                 window.optimizer += started.elapsed();
                 micro.clear();
                 losses.push(loss);
@@ -166,7 +179,10 @@ pub fn run(
                 }
                 let lr = cfg.learning_rate * schedule.multiplier(position.global_step);
                 hooks.on_update(position, loss, lr);
-                at_update(cfg, plan, position, &optimizer, &mut window, hooks, &mut last_saved, lr)?;
+                at_update(cfg, plan, position, &optimizer, &mut window, hooks, &mut saved, lr)?;
+                if crate::interrupt::requested() {
+                    return Err(interrupted(position, &optimizer, hooks, &saved)?);
+                }
                 if position.global_step >= plan.total_updates {
                     break 'epochs;
                 }
@@ -176,20 +192,105 @@ pub fn run(
             bail!("internal: epoch ended with {} unapplied micro-batches", micro.len());
         }
     }
-    if last_saved != position.global_step && position.global_step > 0 {
-        hooks.save(position, &optimizer)?;
+    if saved.step != position.global_step && position.global_step > 0 {
+        hooks.save(position, &optimizer, false)?;
     }
     Ok(Outcome { position, losses })
 }
 
+/// The newest checkpoint of this run, for error messages and interrupts.
+#[derive(Debug, Default)]
+struct Saved {
+    step: i64,
+    dir: Option<PathBuf>,
+    /// Whether it holds the optimizer state and loop position.
+    resumable: bool,
+}
+
+impl Saved {
+    fn describe(&self) -> String {
+        match &self.dir {
+            Some(dir) => format!("last good checkpoint: {}", dir.display()),
+            None => "no checkpoint saved yet".to_string(),
+        }
+    }
+}
+
+/// After an interrupt: makes sure a resumable checkpoint of `position` exists, and says where.
+fn interrupted(position: Position, optimizer: &AdamW, hooks: &mut dyn Hooks, saved: &Saved) -> Result<anyhow::Error> {
+    let dir = match (&saved.dir, saved.step == position.global_step && saved.resumable) {
+        (Some(dir), true) => dir.clone(),
+        _ => hooks.save(position, optimizer, true)?,
+    };
+    Ok(anyhow::Error::new(crate::interrupt::Interrupted {
+        step: position.global_step,
+        checkpoint: Some(dir),
+    }))
+}
+
+/// Runs a forward/backward pass, turning libtorch's out-of-memory panic into an error that names
+/// the batch size and what to change.
+fn guard_memory<T>(step: i64, batch: usize, grad_accum: i64, pass: impl FnOnce() -> Result<T>) -> Result<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(pass));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            if is_out_of_memory(&message) {
+                bail!("{}", out_of_memory_advice(step, batch, grad_accum));
+            }
+            bail!(
+                "step {step}: libtorch error: {}",
+                message.lines().next().unwrap_or_default()
+            )
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// libtorch's CUDA and CPU allocators' failure messages.
+pub fn is_out_of_memory(message: &str) -> bool {
+    message.contains("out of memory") || message.contains("can't allocate memory")
+}
+
+/// What to do when a batch does not fit: halve the batch, double the accumulation.
+pub fn out_of_memory_advice(step: i64, batch: usize, grad_accum: i64) -> String {
+    let (half, double) = ((batch / 2).max(1), grad_accum * 2);
+    format!(
+        "out of memory at step {step} with train_batch_size {batch}; lower train_batch_size and raise \
+         gradient_accumulation_steps to keep the effective batch (e.g. --set train_batch_size={half} \
+         --set gradient_accumulation_steps={double})"
+    )
+}
+
 /// Clip, step at the scheduled lr, zero the grads; returns the update's loss.
 fn update(optimizer: &mut AdamW, cfg: &LoopConfig, schedule: &LinearSchedule, micro: &[Tensor]) -> Result<f64> {
+    let step = optimizer.steps() + 1;
     let loss = Tensor::stack(micro, 0).sum(tch::Kind::Double).double_value(&[]);
     if !loss.is_finite() {
-        bail!("training loss is {loss} at step {}", optimizer.steps() + 1);
+        bail!("step {step}: training loss is {loss}; stopped before applying this update");
     }
-    if cfg.max_grad_norm > 0.0 {
-        optimizer.clip_grad_norm(cfg.max_grad_norm);
+    // Without clipping the norm is still computed: an infinite gradient must not reach the weights.
+    let max_norm = if cfg.max_grad_norm > 0.0 {
+        cfg.max_grad_norm
+    } else {
+        f64::INFINITY
+    };
+    let norm = optimizer.clip_grad_norm(max_norm);
+    if !norm.is_finite() {
+        bail!("step {step}: gradient norm is {norm} (loss {loss}); stopped before applying this update");
     }
     let lr = cfg.learning_rate * schedule.multiplier(optimizer.steps());
     optimizer.step(lr);
@@ -205,7 +306,7 @@ fn at_update(
     optimizer: &AdamW,
     window: &mut LogWindow,
     hooks: &mut dyn Hooks,
-    last_saved: &mut i64,
+    saved: &mut Saved,
     lr: f64,
 ) -> Result<()> {
     let step = position.global_step;
@@ -217,8 +318,11 @@ fn at_update(
         hooks.evaluate(position)?;
     }
     if save_now {
-        hooks.save(position, optimizer)?;
-        *last_saved = step;
+        *saved = Saved {
+            step,
+            dir: Some(hooks.save(position, optimizer, false)?),
+            resumable: cfg.save_optimizer,
+        };
     }
     if log_now || save_now {
         // Evaluation and saving are not training time.

@@ -27,9 +27,9 @@ impl Hooks for Recorder {
         self.evals.push(position.global_step);
         Ok(())
     }
-    fn save(&mut self, position: Position, _optimizer: &AdamW) -> Result<()> {
+    fn save(&mut self, position: Position, _optimizer: &AdamW, _resumable: bool) -> Result<std::path::PathBuf> {
         self.saves.push(position.global_step);
-        Ok(())
+        Ok(std::path::PathBuf::from(format!("checkpoint-{}", position.global_step)))
     }
 }
 
@@ -80,6 +80,7 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
         max_grad_norm: recipe["max_grad_norm"].as_f64().unwrap(),
         logging_steps: 0,
         save_steps: 0,
+        save_optimizer: false,
         seed: 42,
     }
 }
@@ -266,14 +267,14 @@ impl Hooks for StateSaver<'_> {
     fn evaluate(&mut self, _: Position) -> Result<()> {
         Ok(())
     }
-    fn save(&mut self, position: Position, optimizer: &AdamW) -> Result<()> {
+    fn save(&mut self, position: Position, optimizer: &AdamW, _resumable: bool) -> Result<std::path::PathBuf> {
         if position.global_step == self.at {
             let (state, _) = optimizer.state();
             Tensor::write_safetensors(&state, self.dir.join("optimizer.safetensors"))?;
             let weights = self.vs.variables().into_iter().map(|(k, v)| (k, v.copy())).collect();
             self.saved = Some((position, weights));
         }
-        Ok(())
+        Ok(self.dir.to_path_buf())
     }
 }
 

@@ -26,8 +26,14 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
-    /// `model_name_or_path` when set, else `model_config` (random init, for demos and benchmarks).
+    /// The checkpoint to resume from (`resume_from_checkpoint`), else `model_name_or_path` when
+    /// set, else `model_config` (random init, for demos and benchmarks).
     pub fn from_config(cfg: &Config) -> Result<Self> {
+        if !cfg.resume_from_checkpoint.is_empty() {
+            let dir = resumable_checkpoint(Path::new(&cfg.resume_from_checkpoint))?;
+            log::info!("resuming from {}", dir.display());
+            return Ok(Self::Dir(dir));
+        }
         if !cfg.model_name_or_path.is_empty() {
             return Ok(Self::Dir(crate::hub::resolve_model(&cfg.model_name_or_path)?));
         }
@@ -118,14 +124,34 @@ fn summarize(names: &[String]) -> String {
     prefixes.join(", ")
 }
 
-/// Creates the run folder. One that already holds checkpoints is refused unless
-/// `overwrite_output_dir` is true, in which case it is cleared first.
+/// `dir` itself when it is a checkpoint with training state, else the newest such `checkpoint-*`
+/// in the run folder `dir`.
+pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
+    if dir.join(TRAINER_STATE).is_file() {
+        return Ok(dir.to_path_buf());
+    }
+    let checkpoints = list_checkpoints(dir)?;
+    if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| c.join(TRAINER_STATE).is_file()) {
+        return Ok(newest.clone());
+    }
+    if checkpoints.is_empty() {
+        bail!("cannot resume: {} holds no checkpoint-* folder", dir.display());
+    }
+    bail!(
+        "cannot resume: no checkpoint in {} holds the optimizer state (they were saved with \
+         save_optimizer: false; set it to true to make every checkpoint resumable)",
+        dir.display()
+    )
+}
+
+/// Creates the run folder. One that already holds checkpoints is refused unless resuming, or
+/// unless `overwrite_output_dir` is true, in which case it is cleared first.
 pub fn prepare_output_dir(cfg: &Config, out: &Path) -> Result<()> {
-    if !list_checkpoints(out)?.is_empty() {
+    if cfg.resume_from_checkpoint.is_empty() && !list_checkpoints(out)?.is_empty() {
         if !cfg.overwrite_output_dir {
             bail!(
-                "output directory {} already holds checkpoints from an earlier run; \
-                 set overwrite_output_dir (--set overwrite_output_dir=true) to replace them",
+                "output directory {} already holds checkpoints from an earlier run; continue it with \
+                 --resume, or set overwrite_output_dir (--set overwrite_output_dir=true) to replace them",
                 out.display()
             );
         }
@@ -174,12 +200,20 @@ pub struct CheckpointWriter<'a> {
 }
 
 impl CheckpointWriter<'_> {
-    pub fn save(&self, vs: &VarStore, position: Position, optimizer: &AdamW) -> Result<PathBuf> {
+    /// Writes `checkpoint-<step>`; `resumable` adds the optimizer state even without `save_optimizer`.
+    pub fn save(&self, vs: &VarStore, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
         let dir = self.out.join(format!("checkpoint-{}", position.global_step));
+        if let Some(name) = first_non_finite(vs) {
+            bail!(
+                "step {}: weight {name} is not finite; not saving {}",
+                position.global_step,
+                dir.display()
+            );
+        }
         checkpoint::save_checkpoint(&dir, vs, self.model_config, &self.head, |tmp| {
             self.tokenizer.save(tmp)?;
             output::write_json(&tmp.join("training_args.json"), self.cfg)?;
-            if self.cfg.save_optimizer {
+            if self.cfg.save_optimizer || resumable {
                 let (state, _) = optimizer.state();
                 let state: Vec<(String, Tensor)> =
                     state.into_iter().map(|(k, t)| (k, t.to_device(Device::Cpu))).collect();
@@ -193,10 +227,74 @@ impl CheckpointWriter<'_> {
                 )?;
             }
             Ok(())
+        })
+        .map_err(|e| {
+            if is_disk_full(&e) {
+                anyhow::anyhow!(
+                    "disk full while saving {}; earlier checkpoints are intact: free some space, then \
+                     continue with --resume",
+                    dir.display()
+                )
+            } else {
+                e
+            }
         })?;
         log::info!("saved {}", dir.display());
         Ok(dir)
     }
+}
+
+/// Before training: the run folder must be writable and hold at least one checkpoint, so a full
+/// disk shows now rather than after hours of training.
+pub fn check_output_space(out: &Path, vs: &VarStore, cfg: &Config) -> Result<()> {
+    let probe = out.join(".write-probe");
+    crate::atomic::write_file(&probe, b"ok")
+        .with_context(|| format!("output directory {} is not writable", out.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    let params: u64 = vs.variables().values().map(|t| t.numel() as u64).sum();
+    // fp32 weights, plus AdamW's two moments with the optimizer state; 1 MiB for tokenizer files.
+    let copies = if cfg.save_optimizer { 3 } else { 1 };
+    let needed = params * 4 * copies + (1 << 20);
+    match free_bytes(out) {
+        Some(free) if free < needed => bail!(
+            "not enough free space in {}: a checkpoint needs about {} MiB, {} MiB are free",
+            out.display(),
+            needed >> 20,
+            free >> 20
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes available to this user on the filesystem holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is a valid NUL-terminated string and stat a writable statvfs.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// Whether an error comes from a full disk (ENOSPC, or libtorch's message for it).
+pub fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            == Some(libc::ENOSPC)
+            || c.to_string().contains("No space left on device")
+    })
+}
+
+/// The first parameter holding a NaN or infinity, if any.
+fn first_non_finite(vs: &VarStore) -> Option<String> {
+    let vars = vs.variables();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .find(|name| vars[*name].isfinite().all().int64_value(&[]) == 0)
+        .cloned()
 }
 
 /// The position and optimizer file to resume from when `dir` is a checkpoint saved with `save_optimizer`.

@@ -259,6 +259,7 @@ pub fn train<T: TaskRun>(
         plan.epochs,
         plan.total_updates
     );
+    super::check_output_space(&ctx.out, ctx.vs, cfg)?;
     let resume = match source {
         ModelSource::Dir(dir) => resume_point(dir)?,
         ModelSource::Scratch(_) => None,
@@ -409,8 +410,8 @@ impl<T: TaskRun> Hooks for TrainHooks<'_, T> {
         Ok(())
     }
 
-    fn save(&mut self, position: Position, optimizer: &AdamW) -> Result<()> {
-        self.writer.save(self.ctx.vs, position, optimizer).map(|_| ())
+    fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
+        self.writer.save(self.ctx.vs, position, optimizer, resumable)
     }
 
     fn on_update(&mut self, position: Position, loss: f64, lr: f64) {
@@ -446,6 +447,7 @@ pub fn loop_config(cfg: &Config) -> LoopConfig {
         max_grad_norm: cfg.max_grad_norm,
         logging_steps: cfg.logging_steps as i64,
         save_steps: cfg.save_steps as i64,
+        save_optimizer: cfg.save_optimizer,
         seed: cfg.seed,
     }
 }
