@@ -79,3 +79,31 @@ fn sync_dir(dir: &Path) {
         let _ = handle.sync_all();
     }
 }
+
+/// Cleans what a killed writer left in `parent`: a directory moved aside (`.<name>.old-<pid>`) whose
+/// replacement never landed is put back; other temporaries (`.<name>.tmp-<pid>`, `.old-*`) go.
+pub fn recover(parent: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((name, tag)) = file_name.strip_prefix('.').and_then(|n| n.rsplit_once('.')) else {
+            continue;
+        };
+        let path = entry.path();
+        let target = parent.join(name);
+        if tag.starts_with("old-") && !target.exists() {
+            log::warn!("restoring {} left aside by an interrupted save", target.display());
+            fs::rename(&path, &target).with_context(|| format!("cannot restore {}", target.display()))?;
+        } else if tag.starts_with("old-") || tag.starts_with("tmp-") {
+            let removed = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            removed.with_context(|| format!("cannot remove the stale temporary {}", path.display()))?;
+        }
+    }
+    Ok(())
+}

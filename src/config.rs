@@ -601,7 +601,7 @@ fn json_error(label: &str, e: &serde_json::Error) -> anyhow::Error {
 /// Applies `key=value` overrides; values parse as JSON when they can, else as strings.
 fn apply_overrides(map: &mut Map<String, Value>, overrides: &[String], sources: &mut Sources) -> Result<()> {
     for raw in overrides {
-        let label = format!("--set {raw}");
+        let label = format!("--set {}", raw.escape_debug());
         let (key, text) = raw
             .split_once('=')
             .ok_or_else(|| cfg_err(format!("{label}: expected KEY=VALUE")))?;

@@ -186,3 +186,24 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     let out = run(&args);
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
+
+#[test]
+fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let aside = dir.path().join(".checkpoint-5.old-4242");
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::write(aside.join("config.json"), "{}").unwrap();
+    let replaced = dir.path().join(".checkpoint-4.old-4242");
+    std::fs::create_dir(&replaced).unwrap();
+    std::fs::create_dir(dir.path().join("checkpoint-4")).unwrap();
+    std::fs::create_dir(dir.path().join(".checkpoint-6.tmp-4242")).unwrap();
+    std::fs::write(dir.path().join(".summary.json.tmp-4242"), "{").unwrap();
+    koelectra_ft::atomic::recover(dir.path()).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["checkpoint-4", "checkpoint-5"]);
+    assert!(dir.path().join("checkpoint-5/config.json").is_file());
+}

@@ -130,6 +130,7 @@ pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
     if dir.join(TRAINER_STATE).is_file() {
         return Ok(dir.to_path_buf());
     }
+    crate::atomic::recover(dir)?;
     let checkpoints = list_checkpoints(dir)?;
     if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| c.join(TRAINER_STATE).is_file()) {
         return Ok(newest.clone());
@@ -158,7 +159,8 @@ pub fn prepare_output_dir(cfg: &Config, out: &Path) -> Result<()> {
         log::info!("overwrite_output_dir: clearing {}", out.display());
         std::fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    crate::atomic::recover(out)
 }
 
 /// The complete `checkpoint-<step>` folders directly under `out`, in step order.

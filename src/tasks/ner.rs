@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::seq_cls::{content_lines, is_py_whitespace, py_strip, read_text, show};
+use super::seq_cls::{content_lines, decode_text, is_py_whitespace, py_strip, read_bytes, show};
 use super::NAVER_NER_LABELS;
 use crate::tokenizer::ElectraTokenizer;
 
@@ -45,8 +45,13 @@ pub struct NerFeature {
 /// or unreadable file, invalid UTF-8, an empty file, a blank line before the last sentence, a line that is
 /// not exactly two tab-separated fields, word and tag counts that differ, an unknown tag.
 pub fn read_examples(path: &Path, split: &str) -> Result<Vec<NerExample>> {
+    parse_examples(read_bytes(path)?, path, split)
+}
+
+/// [`read_examples`] on a file's bytes already in memory (`path` names it in errors).
+pub fn parse_examples(bytes: Vec<u8>, path: &Path, split: &str) -> Result<Vec<NerExample>> {
     let shown = path.display();
-    let text = read_text(path)?;
+    let text = decode_text(bytes, path)?;
     let lines = content_lines(&text, path, "one `words<TAB>tags` sentence per line")?;
 
     let mut examples = Vec::with_capacity(lines.len());
@@ -170,7 +175,7 @@ fn build_feature(tok: &ElectraTokenizer, ex: &NerExample, max_seq_len: usize) ->
 }
 
 /// Python's `str.split()` with no argument: split on runs of Python whitespace, no empty pieces.
-fn py_split(s: &str) -> Vec<&str> {
+pub fn py_split(s: &str) -> Vec<&str> {
     s.split(is_py_whitespace).filter(|p| !p.is_empty()).collect()
 }
 

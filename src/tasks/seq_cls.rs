@@ -175,9 +175,14 @@ pub fn universal_lines(text: &str) -> Vec<&str> {
 /// unreadable file, invalid UTF-8, an empty file, a row with too few columns (an empty line before the
 /// end of the file counts as one), an unknown label, a score that is not a finite number.
 pub fn read_examples(task: &str, path: &Path, split: &str) -> Result<ReadReport> {
+    parse_examples(task, read_bytes(path)?, path, split)
+}
+
+/// [`read_examples`] on a file's bytes already in memory (`path` names it in errors).
+pub fn parse_examples(task: &str, bytes: Vec<u8>, path: &Path, split: &str) -> Result<ReadReport> {
     let spec = task_spec(task)?;
     let shown = path.display();
-    let text = read_text(path)?;
+    let text = decode_text(bytes, path)?;
     let lines = content_lines(&text, path, "a header line")?;
     let rows = lines.get(1..).unwrap_or_default();
 
@@ -241,9 +246,13 @@ fn parse_score(s: &str) -> std::result::Result<f32, &'static str> {
     }
 }
 
-/// A data file's text: read, then checked as UTF-8 (errors name the file, and the line for bad bytes).
-pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{}: cannot read file: {e}", path.display()))?;
+/// A data file's bytes; the error names the file.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow!("{}: cannot read file: {e}", path.display()))
+}
+
+/// `bytes` as UTF-8 text, or an error naming `path` and the line of the first bad byte.
+pub fn decode_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| match decode_utf8(e.as_bytes(), path) {
         Err(located) => located,
         Ok(_) => anyhow!("{}: {e}", path.display()),
