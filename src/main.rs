@@ -194,9 +194,9 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
         };
     }
     cfg.check_supported()?;
-    koelectra_ft::data::check_task_files(&cfg)?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     check_device(device)?;
+    koelectra_ft::data::check_task_files(&cfg)?;
     set_threads();
     if let Err(e) = koelectra_ft::interrupt::install() {
         log::warn!("cannot install the Ctrl-C handler: {e}");

@@ -84,3 +84,35 @@ fn bad_device_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"));
 }
+
+#[test]
+fn version_names_libtorch_and_cuda() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    let version = text(&out.stdout);
+    assert!(version.starts_with("koelectra-ft 0."), "{version}");
+    assert!(version.contains("libtorch 2."), "{version}");
+    assert!(version.contains("CUDA"), "{version}");
+}
+
+#[test]
+fn completions_cover_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        for word in ["seq-cls", "squad", "predict", "report", "data", "resume"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let help = text(&run(&["--help"]).stdout);
+    for code in ["0 success", "1 any other error", "2 usage", "130 interrupted"] {
+        assert!(help.contains(code), "{code} missing from:\n{help}");
+    }
+}

@@ -207,3 +207,24 @@ fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
     assert_eq!(names, ["checkpoint-4", "checkpoint-5"]);
     assert!(dir.path().join("checkpoint-5/config.json").is_file());
 }
+
+#[test]
+fn out_of_memory_errors_name_the_batch_size_and_the_fix() {
+    use koelectra_ft::train::{is_out_of_memory, out_of_memory_advice};
+    assert!(is_out_of_memory(
+        "Torch(\"CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)\")"
+    ));
+    assert!(is_out_of_memory(
+        "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1099511627776 bytes"
+    ));
+    assert!(!is_out_of_memory("shape mismatch"));
+    let advice = out_of_memory_advice(12, 64, 1);
+    assert!(
+        advice.contains("step 12") && advice.contains("train_batch_size 64"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("train_batch_size=32") && advice.contains("gradient_accumulation_steps=2"),
+        "{advice}"
+    );
+}
