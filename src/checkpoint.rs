@@ -231,44 +231,6 @@ pub fn read_labels(cfg: &ElectraConfig) -> Option<Vec<String>> {
     Some(pairs.into_iter().map(|(_, l)| l).collect())
 }
 
-/// Finds a model: a local directory as given, else an `org/name[@revision]` id already in the
-/// Hugging Face cache (`$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`).
-pub fn resolve_model_dir(name_or_path: &str) -> Result<PathBuf> {
-    let local = Path::new(name_or_path);
-    if local.is_dir() {
-        return Ok(local.to_path_buf());
-    }
-    let (repo, revision) = name_or_path.split_once('@').unwrap_or((name_or_path, "main"));
-    if let Some(dir) = hf_cache_dir().and_then(|cache| cached_snapshot(&cache, repo, revision)) {
-        return Ok(dir);
-    }
-    bail!(
-        "model \"{name_or_path}\" is neither a local directory nor in the Hugging Face cache; \
-         set model_name_or_path to a folder with config.json and model.safetensors/pytorch_model.bin \
-         (downloading from the hub is not supported yet)"
-    )
-}
-
-fn hf_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("HF_HUB_CACHE") {
-        return Some(dir.into());
-    }
-    if let Some(home) = std::env::var_os("HF_HOME") {
-        return Some(PathBuf::from(home).join("hub"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/huggingface/hub"))
-}
-
-fn cached_snapshot(cache: &Path, repo: &str, revision: &str) -> Option<PathBuf> {
-    let (org, name) = repo.split_once('/')?;
-    let base = cache.join(format!("models--{org}--{name}"));
-    let commit = std::fs::read_to_string(base.join("refs").join(revision))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| revision.to_string());
-    let dir = base.join("snapshots").join(commit);
-    dir.join("config.json").is_file().then_some(dir)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
