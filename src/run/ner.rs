@@ -164,40 +164,79 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, tok: &ElectraTokeniz
     })
 }
 
-impl Ner<'_> {
-    /// Right-pads ids with `[PAD]` and labels with the ignore index.
-    fn batch(&self, rows: &[&NerFeature]) -> (Batch, Tensor) {
-        let longest = rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0);
-        let n = rows.len();
-        let (mut ids, mut mask, mut labels) = (
-            vec![self.pad_id; n * longest],
-            vec![0i64; n * longest],
-            vec![IGNORE_INDEX; n * longest],
-        );
-        for (i, row) in rows.iter().enumerate() {
-            let at = i * longest;
-            let len = row.input_ids.len();
-            ids[at..at + len].copy_from_slice(&row.input_ids);
-            mask[at..at + len].fill(1);
-            labels[at..at + len].copy_from_slice(&row.label_ids);
-        }
-        let to = |v: Vec<i64>| {
-            Tensor::from_slice(&v)
-                .view([n as i64, longest as i64])
-                .to_device(self.device)
-        };
-        let ids = to(ids);
-        let batch = Batch {
-            token_type_ids: ids.zeros_like(),
-            input_ids: ids,
-            attention_mask: to(mask),
-        };
-        (batch, to(labels))
+/// Right-pads ids with `[PAD]` and labels with the ignore index.
+pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> (Batch, Tensor) {
+    let longest = rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0);
+    let n = rows.len();
+    let (mut ids, mut mask, mut labels) = (
+        vec![pad_id; n * longest],
+        vec![0i64; n * longest],
+        vec![IGNORE_INDEX; n * longest],
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let at = i * longest;
+        let len = row.input_ids.len();
+        ids[at..at + len].copy_from_slice(&row.input_ids);
+        mask[at..at + len].fill(1);
+        labels[at..at + len].copy_from_slice(&row.label_ids);
     }
+    let to = |v: Vec<i64>| {
+        Tensor::from_slice(&v)
+            .view([n as i64, longest as i64])
+            .to_device(device)
+    };
+    let ids = to(ids);
+    let batch = Batch {
+        token_type_ids: ids.zeros_like(),
+        input_ids: ids,
+        attention_mask: to(mask),
+    };
+    (batch, to(labels))
+}
 
+/// Per sentence, the predicted tag ids of its kept words (the argmax at each word's first sub-token,
+/// the positions whose label is not the ignore index), in input order; eval mode under no-grad. The
+/// forward passes run on length-sorted batches of `batch_size`; `each` sees every batch's sentence
+/// indices, logits and padded labels (the evaluation sums the loss there).
+pub fn predict_word_tags(
+    model: &ElectraForTokenClassification,
+    features: &[NerFeature],
+    pad_id: i64,
+    device: Device,
+    batch_size: usize,
+    mut each: impl FnMut(&[usize], &Tensor, &Tensor) -> Result<()>,
+) -> Result<Vec<Vec<usize>>> {
+    let lengths: Vec<usize> = features.iter().map(|f| f.input_ids.len()).collect();
+    let mut preds = vec![vec![]; features.len()];
+    let _guard = tch::no_grad_guard();
+    for idx in length_sorted_batches(&lengths, batch_size) {
+        let rows: Vec<&NerFeature> = idx.iter().map(|&i| &features[i]).collect();
+        let (batch, labels) = pad_ner_batch(&rows, pad_id, device);
+        let logits = model.forward_t(&batch, false);
+        each(&idx, &logits, &labels)?;
+        let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
+        let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
+        for (&i, positions) in idx.iter().zip(rows) {
+            let labels = &features[i].label_ids;
+            let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
+            preds[i] = word_starts.map(|(_, p)| argmax(&p)).collect();
+        }
+    }
+    Ok(preds)
+}
+
+/// The tag of every word of an `n_words`-word sentence from its kept words' tag ids: words beyond the
+/// truncation read `O` (as `ner_score_truncated` scores them).
+pub fn word_tags<'a, S: AsRef<str>>(ids: &[usize], n_words: usize, labels: &'a [S]) -> Vec<&'a str> {
+    let mut tags: Vec<&str> = ids.iter().map(|&l| labels.get(l).map_or("O", AsRef::as_ref)).collect();
+    tags.resize(n_words, "O");
+    tags
+}
+
+impl Ner<'_> {
     fn batch_loss(&self, split: &Split, idx: &[usize], train: bool) -> (Tensor, Tensor) {
         let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
-        let (batch, labels) = self.batch(&rows);
+        let (batch, labels) = pad_ner_batch(&rows, self.pad_id, self.device);
         let logits = self.model.forward_t(&batch, train);
         (self.model.loss(&logits, &labels), logits)
     }
@@ -206,27 +245,25 @@ impl Ner<'_> {
     /// order) and, per sentence, the predicted tag ids of its kept words. The forward passes run on
     /// length-sorted batches; per-sentence loss sums rebuild the input-order batch means exactly.
     fn predict(&self, split: &Split) -> Result<(f64, Vec<Vec<usize>>)> {
-        let lengths: Vec<usize> = split.features.iter().map(|f| f.input_ids.len()).collect();
-        let batches = length_sorted_batches(&lengths, self.cfg.eval_batch_size);
-        let bar = progress::bar(batches.len() as u64, &format!("eval {}", split.name));
-        let mut preds = vec![vec![]; split.examples.len()];
+        let bs = self.cfg.eval_batch_size;
+        let batches = split.features.len().div_ceil(bs.max(1));
+        let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
         let mut loss_sums = vec![0f64; split.examples.len()];
-        let _guard = tch::no_grad_guard();
-        for idx in &batches {
-            let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
-            let (batch, labels) = self.batch(&rows);
-            let logits = self.model.forward_t(&batch, false);
-            let sums = Vec::<f64>::try_from(&sentence_loss_sums(&logits, &labels)).context("cannot read losses")?;
-            let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
-            let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
-            for ((&i, positions), sum) in idx.iter().zip(rows).zip(sums) {
-                let labels = &split.features[i].label_ids;
-                let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
-                preds[i] = word_starts.map(|(_, p)| argmax(&p)).collect();
-                loss_sums[i] = sum;
-            }
-            bar.inc(1);
-        }
+        let preds = predict_word_tags(
+            &self.model,
+            &split.features,
+            self.pad_id,
+            self.device,
+            bs,
+            |idx, logits, labels| {
+                let sums = Vec::<f64>::try_from(&sentence_loss_sums(logits, labels)).context("cannot read losses")?;
+                for (&i, sum) in idx.iter().zip(sums) {
+                    loss_sums[i] = sum;
+                }
+                bar.inc(1);
+                Ok(())
+            },
+        )?;
         bar.finish_and_clear();
         let counts: Vec<usize> = split.features.iter().map(|f| f.words_kept).collect();
         Ok((
@@ -281,11 +318,7 @@ impl TaskRun for Ner<'_> {
         // One line per sentence in the input format; words beyond the truncation read as `O`.
         let mut tsv = String::new();
         for (example, ids) in split.examples.iter().zip(&preds) {
-            let mut tags: Vec<&str> = ids
-                .iter()
-                .map(|&l| NAVER_NER_LABELS.get(l).copied().unwrap_or("O"))
-                .collect();
-            tags.resize(example.words.len(), "O");
+            let tags = word_tags(ids, example.words.len(), &NAVER_NER_LABELS);
             tsv.push_str(&format!("{}\t{}\n", example.words.join(" "), tags.join(" ")));
         }
         Ok(Evaluation {

@@ -165,6 +165,33 @@ fn encode(tok: &ElectraTokenizer, examples: &[Example], max_len: usize, name: &s
     Ok(features)
 }
 
+/// Logits of every row in input order, in eval mode under no-grad. The forward passes run on
+/// length-sorted batches of `batch_size` ([`length_sorted_batches`]); `each` sees every batch's row
+/// indices and its logits (the evaluation adds up the loss there).
+pub fn sorted_logits(
+    model: &ElectraForSequenceClassification,
+    rows: &[Encoded],
+    pad_id: i64,
+    device: Device,
+    batch_size: usize,
+    mut each: impl FnMut(&[usize], &Tensor),
+) -> Result<Vec<Vec<f32>>> {
+    let lengths: Vec<usize> = rows.iter().map(|f| f.ids.len()).collect();
+    let mut logits = vec![vec![]; rows.len()];
+    let _guard = tch::no_grad_guard();
+    for idx in length_sorted_batches(&lengths, batch_size) {
+        let batch: Vec<&Encoded> = idx.iter().map(|&i| &rows[i]).collect();
+        let out = model.forward_t(&pad_batch(&batch, pad_id, device), false);
+        each(&idx, &out);
+        let out = out.to_kind(Kind::Float).to_device(Device::Cpu);
+        let out = Vec::<Vec<f32>>::try_from(&out).context("cannot read logits")?;
+        for (&i, row) in idx.iter().zip(out) {
+            logits[i] = row;
+        }
+    }
+    Ok(logits)
+}
+
 #[derive(Serialize)]
 struct Prediction<'a> {
     guid: &'a str,
@@ -195,24 +222,18 @@ impl SeqCls<'_> {
 
     /// Mean of per-batch losses and per-example logits in input order.
     fn logits(&self, split: &Split) -> Result<(f64, Vec<Vec<f32>>)> {
-        let lengths: Vec<usize> = split.features.iter().map(|f| f.ids.len()).collect();
-        let batches = length_sorted_batches(&lengths, self.cfg.eval_batch_size);
-        let bar = progress::bar(batches.len() as u64, &format!("eval {}", split.name));
-        let mut logits = vec![vec![]; split.examples.len()];
+        let bs = self.cfg.eval_batch_size;
+        let batches = split.features.len().div_ceil(bs.max(1));
+        let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
         let mut loss_sum = 0.0;
-        let _guard = tch::no_grad_guard();
-        for idx in &batches {
-            let (loss, out) = self.batch_loss(split, idx, false);
-            loss_sum += loss.double_value(&[]);
-            let out = out.to_kind(Kind::Float).to_device(Device::Cpu);
-            let rows = Vec::<Vec<f32>>::try_from(&out).context("cannot read logits")?;
-            for (&i, row) in idx.iter().zip(rows) {
-                logits[i] = row;
-            }
+        let pad_id = self.tokenizer.pad_id();
+        let logits = sorted_logits(&self.model, &split.features, pad_id, self.device, bs, |idx, out| {
+            let examples: Vec<&Example> = idx.iter().map(|&i| &split.examples[i]).collect();
+            loss_sum += self.model.loss(out, &self.label_tensor(&examples)).double_value(&[]);
             bar.inc(1);
-        }
+        })?;
         bar.finish_and_clear();
-        Ok((loss_sum / batches.len().max(1) as f64, logits))
+        Ok((loss_sum / batches.max(1) as f64, logits))
     }
 
     fn metrics(&self, examples: &[Example], logits: &[Vec<f32>]) -> Metrics {

@@ -120,112 +120,133 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok:
     })
 }
 
-impl Squad<'_> {
-    /// Pads every window to `max_seq_length`: the QA head masks nothing, so padded positions take part
-    /// in the training softmax and the top-k search as in the reference, independent of batching.
-    fn batch(&self, rows: &[&SquadFeature]) -> Batch {
-        let len = self
-            .cfg
-            .max_seq_length
-            .max(rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0));
-        let n = rows.len();
-        let (mut ids, mut mask, mut types) = (vec![self.pad_id; n * len], vec![0i64; n * len], vec![0i64; n * len]);
-        for (i, row) in rows.iter().enumerate() {
-            let (at, k) = (i * len, row.input_ids.len());
-            ids[at..at + k].copy_from_slice(&row.input_ids);
-            mask[at..at + k].fill(1);
-            types[at..at + k].copy_from_slice(&row.token_type_ids);
-        }
-        let to = |v: Vec<i64>| {
-            Tensor::from_slice(&v)
-                .view([n as i64, len as i64])
-                .to_device(self.device)
-        };
-        Batch {
-            input_ids: to(ids),
-            attention_mask: to(mask),
-            token_type_ids: to(types),
-        }
+/// Pads every window to `max_seq_length`: the QA head masks nothing, so padded positions take part in
+/// the training softmax and the top-k search as in the reference, independent of batching.
+pub fn pad_windows(rows: &[&SquadFeature], pad_id: i64, max_seq_length: usize, device: Device) -> Batch {
+    let len = max_seq_length.max(rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0));
+    let n = rows.len();
+    let (mut ids, mut mask, mut types) = (vec![pad_id; n * len], vec![0i64; n * len], vec![0i64; n * len]);
+    for (i, row) in rows.iter().enumerate() {
+        let (at, k) = (i * len, row.input_ids.len());
+        ids[at..at + k].copy_from_slice(&row.input_ids);
+        mask[at..at + k].fill(1);
+        types[at..at + k].copy_from_slice(&row.token_type_ids);
     }
+    let to = |v: Vec<i64>| Tensor::from_slice(&v).view([n as i64, len as i64]).to_device(device);
+    Batch {
+        input_ids: to(ids),
+        attention_mask: to(mask),
+        token_type_ids: to(types),
+    }
+}
 
-    /// Start and end logits of every window, in window order.
+/// Start and end logits of every window, in window order (consecutive batches of `batch_size` windows,
+/// each padded to `max_seq_length`), in eval mode under no-grad; `each` runs after every batch.
+pub fn window_logits(
+    model: &ElectraForQuestionAnswering,
+    features: &[SquadFeature],
+    pad_id: i64,
+    max_seq_length: usize,
+    batch_size: usize,
+    device: Device,
+    mut each: impl FnMut(),
+) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
+    let mut out = Vec::with_capacity(features.len());
+    let _guard = tch::no_grad_guard();
+    for rows in features.chunks(batch_size.max(1)) {
+        let rows: Vec<&SquadFeature> = rows.iter().collect();
+        let (start, end) = model.forward_t(&pad_windows(&rows, pad_id, max_seq_length, device), false);
+        let read = |t: Tensor| Vec::<Vec<f32>>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu));
+        let (start, end) = (read(start).context("start logits")?, read(end).context("end logits")?);
+        out.extend(start.into_iter().zip(end));
+        each();
+    }
+    Ok(out)
+}
+
+/// The windows of each example: indices into `features`, per example position, in window order.
+pub fn windows_by_example(n_examples: usize, features: &[SquadFeature]) -> Vec<Vec<usize>> {
+    let mut by_example: Vec<Vec<usize>> = vec![vec![]; n_examples];
+    for (i, f) in features.iter().enumerate() {
+        by_example[f.example_pos].push(i);
+    }
+    by_example
+}
+
+/// n-best decoding of every question, in order, with the config's `n_best_size`,
+/// `max_answer_length`, `do_lower_case`, `version_2_with_negative` and `null_score_diff_threshold`.
+pub fn decode_examples(
+    cfg: &Config,
+    examples: &[SquadExample],
+    features: &[SquadFeature],
+    logits: &[(Vec<f32>, Vec<f32>)],
+) -> Vec<ExamplePrediction> {
+    let by_example = windows_by_example(examples.len(), features);
+    let maps: Vec<(HashMap<usize, usize>, HashMap<usize, bool>)> = features
+        .iter()
+        .map(|f| {
+            let orig = f
+                .token_to_orig_map
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| Some((i, (*w)?)))
+                .collect();
+            let max = f
+                .token_is_max_context
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| f.token_to_orig_map[*i].is_some());
+            (orig, max.map(|(i, m)| (i, *m)).collect())
+        })
+        .collect();
+    examples
+        .iter()
+        .zip(&by_example)
+        .map(|(example, windows)| {
+            let views: Vec<FeatureView> = windows
+                .iter()
+                .map(|&i| FeatureView {
+                    tokens: &features[i].tokens,
+                    token_to_orig_map: &maps[i].0,
+                    token_is_max_context: &maps[i].1,
+                    start_logits: &logits[i].0,
+                    end_logits: &logits[i].1,
+                })
+                .collect();
+            let view = ExampleView {
+                qas_id: &example.qas_id,
+                doc_words: &example.doc_words,
+            };
+            squad_eval::predict_example(
+                &view,
+                &views,
+                cfg.n_best_size,
+                cfg.max_answer_length,
+                cfg.do_lower_case,
+                cfg.version_2_with_negative,
+                cfg.null_score_diff_threshold,
+            )
+        })
+        .collect()
+}
+
+impl Squad<'_> {
+    /// Start and end logits of every window of a split, in window order.
     fn logits(&self, split: &Split) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
-        let n = split.features.len();
-        let batches: Vec<Vec<usize>> = (0..n)
-            .collect::<Vec<_>>()
-            .chunks(self.cfg.eval_batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect();
-        let bar = progress::bar(batches.len() as u64, &format!("eval {}", split.name));
-        let mut out = Vec::with_capacity(n);
-        let _guard = tch::no_grad_guard();
-        for idx in &batches {
-            let rows: Vec<&SquadFeature> = idx.iter().map(|&i| &split.features[i]).collect();
-            let (start, end) = self.model.forward_t(&self.batch(&rows), false);
-            let read = |t: Tensor| Vec::<Vec<f32>>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu));
-            let (start, end) = (read(start).context("start logits")?, read(end).context("end logits")?);
-            out.extend(start.into_iter().zip(end));
-            bar.inc(1);
-        }
+        let batches = split.features.len().div_ceil(self.cfg.eval_batch_size.max(1));
+        let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
+        let cfg = self.cfg;
+        let out = window_logits(
+            &self.model,
+            &split.features,
+            self.pad_id,
+            cfg.max_seq_length,
+            cfg.eval_batch_size,
+            self.device,
+            || bar.inc(1),
+        )?;
         bar.finish_and_clear();
         Ok(out)
-    }
-
-    /// n-best decoding of every question, in file order.
-    fn predict(&self, split: &Split, logits: &[(Vec<f32>, Vec<f32>)]) -> Vec<ExamplePrediction> {
-        let mut by_example: Vec<Vec<usize>> = vec![vec![]; split.examples.len()];
-        for (i, f) in split.features.iter().enumerate() {
-            by_example[f.example_pos].push(i);
-        }
-        let maps: Vec<(HashMap<usize, usize>, HashMap<usize, bool>)> = split
-            .features
-            .iter()
-            .map(|f| {
-                let orig = f
-                    .token_to_orig_map
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, w)| Some((i, (*w)?)))
-                    .collect();
-                let max = f
-                    .token_is_max_context
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| f.token_to_orig_map[*i].is_some());
-                (orig, max.map(|(i, m)| (i, *m)).collect())
-            })
-            .collect();
-        let cfg = self.cfg;
-        split
-            .examples
-            .iter()
-            .zip(&by_example)
-            .map(|(example, windows)| {
-                let views: Vec<FeatureView> = windows
-                    .iter()
-                    .map(|&i| FeatureView {
-                        tokens: &split.features[i].tokens,
-                        token_to_orig_map: &maps[i].0,
-                        token_is_max_context: &maps[i].1,
-                        start_logits: &logits[i].0,
-                        end_logits: &logits[i].1,
-                    })
-                    .collect();
-                let view = ExampleView {
-                    qas_id: &example.qas_id,
-                    doc_words: &example.doc_words,
-                };
-                squad_eval::predict_example(
-                    &view,
-                    &views,
-                    cfg.n_best_size,
-                    cfg.max_answer_length,
-                    cfg.do_lower_case,
-                    cfg.version_2_with_negative,
-                    cfg.null_score_diff_threshold,
-                )
-            })
-            .collect()
     }
 
     /// The SQuAD-style totals followed by the official KorQuAD v1.0 EM and F1.
@@ -260,7 +281,7 @@ impl TaskRun for Squad<'_> {
     fn evaluate(&self, split: &Split) -> Result<Evaluation> {
         let started = Instant::now();
         let logits = self.logits(split)?;
-        let predictions = self.predict(split, &logits);
+        let predictions = decode_examples(self.cfg, &split.examples, &split.features, &logits);
         let answers: Vec<(String, String)> = split
             .examples
             .iter()
@@ -303,7 +324,7 @@ impl TaskRun for Squad<'_> {
 
     fn train_loss(&self, split: &Split, indices: &[usize]) -> Result<Tensor> {
         let rows: Vec<&SquadFeature> = indices.iter().map(|&i| &split.features[i]).collect();
-        let batch = self.batch(&rows);
+        let batch = pad_windows(&rows, self.pad_id, self.cfg.max_seq_length, self.device);
         let (start, end) = self.model.forward_t(&batch, true);
         let target = |f: fn(&SquadFeature) -> usize| {
             let v: Vec<i64> = rows.iter().map(|r| f(r) as i64).collect();
