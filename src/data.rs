@@ -160,18 +160,10 @@ pub const MANIFEST: &[DataFile] = &[
     ),
 ];
 
-/// The tasks of the manifest, in order, and `all`.
-const TASK_CHOICES: &[&str] = &[
-    "nsmc",
-    "kornli",
-    "paws",
-    "question-pair",
-    "korsts",
-    "hate-speech",
-    "naver-ner",
-    "korquad",
-    "all",
-];
+/// The tasks of the manifest (every task a config may name), and `all`.
+fn task_choices() -> Vec<&'static str> {
+    crate::config::TASKS.iter().copied().chain(["all"]).collect()
+}
 
 /// Flags of `koelectra-ft data`.
 #[derive(Args, Debug)]
@@ -195,7 +187,7 @@ pub enum DataCommand {
 #[derive(Args, Debug)]
 pub struct FetchArgs {
     /// The task whose files to fetch, or `all`.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(TASK_CHOICES))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(task_choices()))]
     pub task: String,
     /// Root of the data folders (files go to <data-dir>/<task>/).
     #[arg(long, value_name = "DIR", default_value = "data")]
@@ -383,7 +375,10 @@ fn list_files(data_dir: &Path) {
 pub fn fetch_files(task: &str, data_dir: &Path, endpoint: &str) -> Result<()> {
     let files = task_files(task);
     if files.is_empty() {
-        bail!("unknown task \"{task}\" (expected one of {})", TASK_CHOICES.join(", "));
+        bail!(
+            "unknown task \"{task}\" (expected one of {})",
+            task_choices().join(", ")
+        );
     }
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(30))
@@ -640,7 +635,7 @@ mod tests {
     #[test]
     fn manifest_entries_are_well_formed() {
         for file in MANIFEST {
-            assert!(TASK_CHOICES.contains(&file.task), "{}", file.task);
+            assert!(task_choices().contains(&file.task), "{}", file.task);
             assert_eq!(file.blob.len(), 40);
             assert!(file.blob.bytes().all(|b| b.is_ascii_hexdigit()));
         }

@@ -10,17 +10,7 @@ use tch::Tensor;
 
 /// The demo model and data (configs/nsmc/demo.json), without evaluation, in `dir/run`.
 fn demo_args(dir: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "seq-cls",
-        "--task",
-        "nsmc",
-        "--config",
-        "configs/nsmc/demo.json",
-        "--quiet",
-    ]
-    .map(String::from)
-    .to_vec();
-    let sets = [
+    let mut sets = vec![
         format!("ckpt_dir={}", dir.display()),
         "output_dir=run".into(),
         "do_eval=false".into(),
@@ -28,10 +18,8 @@ fn demo_args(dir: &Path, extra: &[&str]) -> Vec<String> {
         "save_steps=0".into(),
         "max_steps=400".into(),
     ];
-    for set in sets.iter().map(String::as_str).chain(extra.iter().copied()) {
-        args.extend(["--set".to_string(), set.to_string()]);
-    }
-    args
+    sets.extend(extra.iter().map(|s| s.to_string()));
+    demo_run_args(&sets)
 }
 
 fn command(args: &[String]) -> Command {
@@ -72,8 +60,8 @@ fn checkpoints(run: &Path) -> Vec<PathBuf> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Starts training, sends SIGINT once the loop has begun, and returns the finished process.
-fn interrupted_run(args: &[String]) -> Output {
+/// Starts training, sends SIGINT `signals` times once the loop has begun, returns the finished process.
+fn interrupted_run(args: &[String], signals: usize) -> Output {
     let mut child = command(args)
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
@@ -90,8 +78,10 @@ fn interrupted_run(args: &[String]) -> Output {
         }
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    for _ in 0..signals {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    }
     for line in lines {
         log.push_str(&line.unwrap());
         log.push('\n');
@@ -111,7 +101,7 @@ fn ctrl_c_saves_a_checkpoint_exits_130_and_resume_reaches_the_same_weights() {
 
     let cut_dir = dir.path().join("cut");
     let args = demo_args(&cut_dir, &[]);
-    let cut = interrupted_run(&args);
+    let cut = interrupted_run(&args, 1);
     let log = stderr(&cut);
     assert_eq!(cut.status.code(), Some(130), "{log}");
     let saved = checkpoints(&cut_dir.join("run"));
@@ -227,4 +217,15 @@ fn out_of_memory_errors_name_the_batch_size_and_the_fix() {
         advice.contains("train_batch_size=32") && advice.contains("gradient_accumulation_steps=2"),
         "{advice}"
     );
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_leaving_only_complete_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = interrupted_run(&demo_args(dir.path(), &["save_steps=1"]), 2);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    for checkpoint in checkpoints(&dir.path().join("run")) {
+        assert!(checkpoint.join("config.json").is_file(), "{}", checkpoint.display());
+        assert!(!weights(&checkpoint).is_empty());
+    }
 }

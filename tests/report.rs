@@ -3,12 +3,11 @@
 //!
 //! Regenerate the golden files after an intended change: `UPDATE_GOLDEN=1 cargo test --release --test report`
 //! (then review the diff).
+mod common;
+
+use common::{demo_run_args, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/report")
@@ -147,19 +146,7 @@ fn balanced_tags(svg: &str) -> Vec<String> {
 fn trained_run_report_and_curves() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().to_str().unwrap();
-    let set = |kv: String| ["--set".to_string(), kv];
-    let mut args: Vec<String> = [
-        "seq-cls",
-        "--task",
-        "nsmc",
-        "--config",
-        "configs/nsmc/demo.json",
-        "--quiet",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(set(format!("ckpt_dir={ckpt}")));
-    args.extend(set("output_dir=demo".into()));
+    let args = demo_run_args(&[format!("ckpt_dir={ckpt}"), "output_dir=demo".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     stdout_ok(&cli(&root(), &args));
     let run = dir.path().join("demo");
@@ -213,20 +200,12 @@ fn trained_run_report_and_curves() {
 
     // An eval-only run (no training events) draws nothing.
     let ckpt95 = run.join(summary["last"]["checkpoint"].as_str().unwrap());
-    let mut args: Vec<String> = [
-        "seq-cls",
-        "--task",
-        "nsmc",
-        "--config",
-        "configs/nsmc/demo.json",
-        "--quiet",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(set(format!("ckpt_dir={ckpt}")));
-    args.extend(set("output_dir=eval".into()));
-    args.extend(set("do_train=false".into()));
-    args.extend(set(format!("model_name_or_path={}", ckpt95.display())));
+    let args = demo_run_args(&[
+        format!("ckpt_dir={ckpt}"),
+        "output_dir=eval".into(),
+        "do_train=false".into(),
+        format!("model_name_or_path={}", ckpt95.display()),
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     stdout_ok(&cli(&root(), &args));
     assert!(dir.path().join("eval/metrics.jsonl").is_file());

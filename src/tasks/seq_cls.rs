@@ -175,6 +175,7 @@ pub fn universal_lines(text: &str) -> Vec<&str> {
 /// unreadable file, invalid UTF-8, an empty file, a row with too few columns (an empty line before the
 /// end of the file counts as one), an unknown label, a score that is not a finite number.
 pub fn read_examples(task: &str, path: &Path, split: &str) -> Result<ReadReport> {
+    task_spec(task)?;
     parse_examples(task, read_bytes(path)?, path, split)
 }
 

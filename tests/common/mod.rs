@@ -55,3 +55,22 @@ pub fn venv_python() -> PathBuf {
     );
     python
 }
+
+/// `koelectra-ft seq-cls` on the demo model and data (configs/nsmc/demo.json), quiet, with each
+/// `KEY=VALUE` of `sets` as a `--set` override.
+pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "seq-cls",
+        "--task",
+        "nsmc",
+        "--config",
+        "configs/nsmc/demo.json",
+        "--quiet",
+    ]
+    .map(String::from)
+    .to_vec();
+    for set in sets {
+        args.extend(["--set".to_string(), set.as_ref().to_string()]);
+    }
+    args
+}
