@@ -33,7 +33,7 @@ pub fn requested() -> bool {
 #[derive(Debug)]
 pub struct Interrupted {
     pub step: i64,
-    /// The checkpoint written at `step` (none when training had not started).
+    /// The checkpoint written at `step`; none when the interrupt came in the final evaluation.
     pub checkpoint: Option<PathBuf>,
 }
 
@@ -46,7 +46,11 @@ impl std::fmt::Display for Interrupted {
                 self.step,
                 dir.display()
             ),
-            None => write!(f, "interrupted before the first optimisation step; nothing to save"),
+            None => write!(
+                f,
+                "interrupted during the evaluation of checkpoint-{}; the checkpoints on disk are complete",
+                self.step
+            ),
         }
     }
 }

@@ -322,6 +322,12 @@ pub fn final_pass<T: TaskRun>(
     let mut all = Metrics::new();
     let mut results = vec![];
     for (step, dir) in &checkpoints {
+        if crate::interrupt::requested() {
+            return Err(anyhow::Error::new(crate::interrupt::Interrupted {
+                step: *step,
+                checkpoint: None,
+            }));
+        }
         let label = step.to_string();
         checkpoint::load_weights(ctx.vs, &checkpoint::weights_file(dir)?, &[])?;
         let eval = task.evaluate(test)?;
