@@ -229,3 +229,53 @@ fn a_second_ctrl_c_exits_at_once_leaving_only_complete_checkpoints() {
         assert!(!weights(&checkpoint).is_empty());
     }
 }
+
+/// A 4 MiB tmpfs at `dir`, unmounted on drop; `None` where mounting is not permitted.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_refused_up_front_or_reported_at_save_keeping_earlier_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("small")) else {
+        eprintln!("skipped: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    };
+    // Weights, tokenizer files and metrics fit twice in 4 MiB, not a third time.
+    let out = run(&demo_args(&disk.0, &["save_steps=20", "max_steps=200"]));
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("disk full while saving") && log.contains("earlier checkpoints are intact"),
+        "{log}"
+    );
+    let saved = checkpoints(&disk.0.join("run"));
+    assert!(!saved.is_empty(), "{log}");
+    for checkpoint in &saved {
+        assert!(!weights(checkpoint).is_empty(), "{}", checkpoint.display());
+    }
+    // With the optimizer state a checkpoint needs three copies of the weights: refused up front.
+    let mut args = demo_args(&disk.0, &["save_optimizer=true"]);
+    args.extend(["--set".into(), "output_dir=second".into()]);
+    let out = run(&args);
+    assert!(stderr(&out).contains("not enough free space"), "{}", stderr(&out));
+    assert!(checkpoints(&disk.0.join("second")).is_empty());
+}
