@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -56,7 +56,8 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn cfg_err(msg: impl Into<String>) -> anyhow::Error {
+/// A usage or config error: `main` exits with code 2 for it.
+pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(ConfigError(msg.into()))
 }
 
@@ -444,7 +445,7 @@ impl Config {
         if SUPPORTED_MODEL_TYPES.contains(&self.model_type.as_str()) {
             return Ok(());
         }
-        Err(cfg_err(format!(
+        Err(usage_error(format!(
             "config key \"model_type\": {:?} is not supported yet; supported: {}",
             self.model_type,
             SUPPORTED_MODEL_TYPES.join(", ")
@@ -472,7 +473,7 @@ pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides:
     let (label, text) = resolve_config(task, name, config_dir)?;
     let config = parse_config(&label, &text, overrides)?;
     if config.task != task {
-        return Err(cfg_err(format!(
+        return Err(usage_error(format!(
             "{label}: config key \"task\" is {:?} but --task is {task:?}",
             config.task
         )));
@@ -486,7 +487,8 @@ pub fn parse_config(label: &str, text: &str, overrides: &[String]) -> Result<Con
     let mut map = parse_json(label, text)?;
     apply_overrides(&mut map, overrides, &mut sources)?;
     check_keys(&mut map, &sources)?;
-    let config: Config = serde_json::from_value(Value::Object(map)).map_err(|e| cfg_err(format!("{label}: {e}")))?;
+    let config: Config =
+        serde_json::from_value(Value::Object(map)).map_err(|e| usage_error(format!("{label}: {e}")))?;
     validate(&config, &sources)?;
     Ok(config)
 }
@@ -498,7 +500,7 @@ pub fn parse_device(s: &str) -> Result<tch::Device> {
         "cpu" => Ok(tch::Device::Cpu),
         "cuda" => Ok(tch::Device::Cuda(0)),
         other => other.strip_prefix("cuda:").and_then(index).ok_or_else(|| {
-            cfg_err(format!(
+            usage_error(format!(
                 "invalid device {s:?}: expected cpu, cuda or cuda:N (N = GPU index, e.g. cuda:1)"
             ))
         }),
@@ -512,6 +514,21 @@ pub fn resolve_device(arg: Option<&str>, no_cuda: bool) -> Result<tch::Device> {
         None if no_cuda => Ok(tch::Device::Cpu),
         None => Ok(tch::Device::cuda_if_available()),
     }
+}
+
+/// Errors when a CUDA device was asked for but is not there.
+pub fn check_device(device: tch::Device) -> Result<()> {
+    let tch::Device::Cuda(index) = device else {
+        return Ok(());
+    };
+    if !tch::Cuda::is_available() {
+        bail!("device cuda:{index}: CUDA is not available (no GPU, or libtorch without CUDA); use --device cpu");
+    }
+    let count = tch::Cuda::device_count();
+    if i64::try_from(index).unwrap_or(i64::MAX) >= count {
+        bail!("device cuda:{index}: only {count} CUDA device(s) found");
+    }
+    Ok(())
 }
 
 /// Where each key's value came from, for error messages.
@@ -556,7 +573,7 @@ fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(
         tried.push(format!("embedded:{key}"));
     }
     let tried = tried.join(", ");
-    Err(cfg_err(format!(
+    Err(usage_error(format!(
         "config {name:?} for task {task:?} not found; tried: {tried}"
     )))
 }
@@ -574,7 +591,7 @@ fn read_config_file(path: &Path) -> Result<(String, String)> {
     let label = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => Ok((label, text)),
-        Err(e) => Err(cfg_err(format!("{label}: cannot read config: {e}"))),
+        Err(e) => Err(usage_error(format!("{label}: cannot read config: {e}"))),
     }
 }
 
@@ -583,7 +600,7 @@ fn parse_json(label: &str, text: &str) -> Result<Map<String, Value>> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(label, &e))?;
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(cfg_err(format!(
+        other => Err(usage_error(format!(
             "{label}: a config must be a JSON object, got {}",
             short_json(&other)
         ))),
@@ -595,7 +612,7 @@ fn json_error(label: &str, e: &serde_json::Error) -> anyhow::Error {
     let msg = e.to_string();
     let suffix = format!(" at line {line} column {column}");
     let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
-    cfg_err(format!("{label}: invalid JSON at line {line}, column {column}: {msg}"))
+    usage_error(format!("{label}: invalid JSON at line {line}, column {column}: {msg}"))
 }
 
 /// Applies `key=value` overrides; values parse as JSON when they can, else as strings.
@@ -604,7 +621,7 @@ fn apply_overrides(map: &mut Map<String, Value>, overrides: &[String], sources: 
         let label = format!("--set {}", raw.escape_debug());
         let (key, text) = raw
             .split_once('=')
-            .ok_or_else(|| cfg_err(format!("{label}: expected KEY=VALUE")))?;
+            .ok_or_else(|| usage_error(format!("{label}: expected KEY=VALUE")))?;
         let key = key.trim();
         let kind = key_kind(key).ok_or_else(|| unknown_key(&label, key))?;
         map.insert(key.to_string(), override_value(kind, text));
@@ -630,18 +647,18 @@ fn check_keys(map: &mut Map<String, Value>, sources: &Sources) -> Result<()> {
         *value = kind.normalize(value).ok_or_else(|| {
             let expected = kind.expected();
             let got = short_json(value);
-            cfg_err(format!("{label}: config key {key:?} must be {expected}, got {got}"))
+            usage_error(format!("{label}: config key {key:?} must be {expected}, got {got}"))
         })?;
     }
     match REQUIRED_KEYS.iter().find(|k| !map.contains_key(**k)) {
-        Some(key) => Err(cfg_err(format!("{}: missing config key {key:?}", sources.file))),
+        Some(key) => Err(usage_error(format!("{}: missing config key {key:?}", sources.file))),
         None => Ok(()),
     }
 }
 
 fn unknown_key(label: &str, key: &str) -> anyhow::Error {
     let near = closest_key(key);
-    cfg_err(format!("{label}: unknown config key {key:?} (did you mean {near:?}?)"))
+    usage_error(format!("{label}: unknown config key {key:?} (did you mean {near:?}?)"))
 }
 
 /// A value as compact JSON for messages, cut to 60 chars.
@@ -665,7 +682,7 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
     check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
     if c.fp16 && c.bf16 {
         let label = s.label("fp16");
-        return Err(cfg_err(format!(
+        return Err(usage_error(format!(
             "{label}: config keys \"fp16\" and \"bf16\" cannot both be true"
         )));
     }
@@ -683,7 +700,7 @@ fn check(s: &Sources, key: &str, ok: bool, what: &str, got: impl fmt::Debug) -> 
     } else {
         format!("a number {what}")
     };
-    Err(cfg_err(format!(
+    Err(usage_error(format!(
         "{label}: config key {key:?} must be {what}, got {got:?}"
     )))
 }
@@ -696,10 +713,10 @@ fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
     let file = &s.file;
     match (&c.model_config, &c.vocab_file) {
         (Some(_), Some(_)) => Ok(()),
-        (Some(_), None) => Err(cfg_err(format!(
+        (Some(_), None) => Err(usage_error(format!(
             "{file}: config key \"model_config\" needs \"vocab_file\" when \"model_name_or_path\" is empty"
         ))),
-        _ => Err(cfg_err(format!(
+        _ => Err(usage_error(format!(
             "{file}: config needs \"model_name_or_path\" (or \"model_config\" and \"vocab_file\")"
         ))),
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
 use koelectra_ft::interrupt::Interrupted;
@@ -195,7 +195,7 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
     }
     cfg.check_supported()?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
-    check_device(device)?;
+    config::check_device(device)?;
     koelectra_ft::data::check_task_files(&cfg)?;
     set_threads();
     if let Err(e) = koelectra_ft::interrupt::install() {
@@ -217,35 +217,16 @@ fn set_threads() {
 fn check_subcommand(kind: TaskKind, task: &str) -> Result<()> {
     let Some(actual) = TaskKind::of_task(task) else {
         let known = config::TASKS.join(", ");
-        return Err(usage(format!("unknown task {task:?}; known: {known}")));
+        return Err(config::usage_error(format!("unknown task {task:?}; known: {known}")));
     };
     if actual == kind {
         return Ok(());
     }
     let (want, got) = (actual.subcommand(), kind.subcommand());
     let tasks = kind.tasks().join(", ");
-    Err(usage(format!(
+    Err(config::usage_error(format!(
         "task {task:?} is run by `koelectra-ft {want}`, not `{got}` ({got} runs: {tasks})"
     )))
-}
-
-/// Errors when a CUDA device was asked for but is not there.
-fn check_device(device: tch::Device) -> Result<()> {
-    let tch::Device::Cuda(index) = device else {
-        return Ok(());
-    };
-    if !tch::Cuda::is_available() {
-        bail!("device cuda:{index}: CUDA is not available (no GPU, or libtorch without CUDA); use --device cpu");
-    }
-    let count = tch::Cuda::device_count();
-    if i64::try_from(index).unwrap_or(i64::MAX) >= count {
-        bail!("device cuda:{index}: only {count} CUDA device(s) found");
-    }
-    Ok(())
-}
-
-fn usage(msg: String) -> anyhow::Error {
-    anyhow::Error::new(ConfigError(msg))
 }
 
 /// Runs one subcommand on a loaded config.
@@ -262,8 +243,8 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
         },
     );
     if cfg.bf16 || cfg.fp16 {
-        return Err(usage(
-            "config keys \"bf16\"/\"fp16\": mixed precision is not implemented yet; run in fp32".into(),
+        return Err(config::usage_error(
+            "config keys \"bf16\"/\"fp16\": mixed precision is not implemented yet; run in fp32",
         ));
     }
     match kind {

@@ -7,7 +7,7 @@
 //! batches, padding and decoding, by the same functions), then written in input order and flushed, so
 //! huge files and pipes stream.
 use crate::checkpoint;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::features::argmax;
 use crate::model::electra::ElectraConfig;
 use crate::model::heads::{
@@ -79,7 +79,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let dir = args.model.as_path();
     let config_path = dir.join("config.json");
     if !config_path.is_file() {
-        return Err(usage(format!(
+        return Err(config::usage_error(format!(
             "--model {}: no config.json there; expected a checkpoint-<step> folder saved by koelectra-ft",
             dir.display()
         )));
@@ -99,22 +99,13 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     }
     let max_len = if qa { cfg.max_seq_length } else { cfg.max_seq_len };
     if i64::try_from(max_len).map_or(true, |n| n > ecfg.max_position_embeddings) {
-        return Err(usage(format!(
+        return Err(config::usage_error(format!(
             "maximum sequence length {max_len} exceeds the model's max_position_embeddings {}",
             ecfg.max_position_embeddings
         )));
     }
     let device = config::resolve_device(args.device.as_deref(), false)?;
-    if let Device::Cuda(index) = device {
-        let count = if tch::Cuda::is_available() {
-            tch::Cuda::device_count()
-        } else {
-            0
-        };
-        if index as i64 >= count {
-            bail!("device cuda:{index}: {count} usable CUDA device(s) here; use --device cpu");
-        }
-    }
+    config::check_device(device)?;
     log::info!(
         "predict: {} from {} on {device:?}, max length {max_len}, batch {}",
         head.architecture(),
@@ -146,10 +137,6 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         count as f64 / secs.max(1e-9)
     );
     Ok(())
-}
-
-fn usage(msg: String) -> anyhow::Error {
-    anyhow::Error::new(ConfigError(msg))
 }
 
 /// The head named by `architectures` in config.json.
