@@ -3,7 +3,7 @@
 //! for the same checkpoint and inputs; stdin, TSV output, small chunks, blank lines and bad input.
 mod common;
 
-use common::{read_json, root};
+use common::{read_json, root, stdout_ok};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -87,15 +87,6 @@ fn predict(model: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         std::thread::spawn(move || pipe.write_all(text.as_bytes()).unwrap());
     }
     child.wait_with_output().unwrap()
-}
-
-fn stdout_ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "koelectra-ft predict failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 fn jsonl(text: &str) -> Vec<Value> {

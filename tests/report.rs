@@ -5,7 +5,7 @@
 //! (then review the diff).
 mod common;
 
-use common::{demo_run_args, root};
+use common::{demo_run_args, root, stdout_ok};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,15 +20,6 @@ fn cli(cwd: &Path, args: &[&str]) -> Output {
         .env("KOELECTRA_FT_CACHE", "off")
         .output()
         .unwrap()
-}
-
-fn stdout_ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "koelectra-ft failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// The fixture run folders, sorted (as a shell glob would give them).

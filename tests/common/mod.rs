@@ -74,3 +74,13 @@ pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
     }
     args
 }
+
+/// The stdout of a koelectra-ft run that must have succeeded (its stderr in the failure message).
+pub fn stdout_ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "koelectra-ft failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
