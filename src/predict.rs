@@ -114,17 +114,22 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     );
     let mut input = Lines::open(&args.input)?;
     let mut out = Output::new(args.format);
+    let env = Env {
+        cfg: &cfg,
+        tokenizer: &tokenizer,
+        device,
+    };
     let count = match head {
         HeadKind::SequenceClassification => {
-            let task = SeqCls::new(dir, &ecfg, &cfg, &tokenizer, device)?;
+            let task = SeqCls::new(dir, &ecfg, env)?;
             drive(&task, &mut input, &mut out, args.chunk)?
         }
         HeadKind::TokenClassification => {
-            let task = Ner::new(dir, &ecfg, &cfg, &tokenizer, device, &input.name)?;
+            let task = Ner::new(dir, &ecfg, env, &input.name)?;
             drive(&task, &mut input, &mut out, args.chunk)?
         }
         HeadKind::QuestionAnswering => {
-            let task = Qa::new(dir, &ecfg, &cfg, &tokenizer, device, &input.name)?;
+            let task = Qa::new(dir, &ecfg, env, &input.name)?;
             match input.starts_with_brace()? {
                 true => task.predict_json(&mut input, &mut out, args.chunk)?,
                 false => drive(&task, &mut input, &mut out, args.chunk)?,
@@ -402,13 +407,20 @@ fn drive<T: LineTask>(task: &T, input: &mut Lines, out: &mut Output, chunk: usiz
     Ok(count)
 }
 
+/// What every head's predictor reads besides its model: the run's settings, its tokenizer and the
+/// device.
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    cfg: &'a Config,
+    tokenizer: &'a ElectraTokenizer,
+    device: Device,
+}
+
 // ------------------------------------------------------------------------------------------------
 // Sequence classification and regression
 
 struct SeqCls<'a> {
-    cfg: &'a Config,
-    tokenizer: &'a ElectraTokenizer,
-    device: Device,
+    env: Env<'a>,
     _vs: VarStore,
     model: ElectraForSequenceClassification,
     /// Label names in id order (empty for regression).
@@ -418,18 +430,12 @@ struct SeqCls<'a> {
 }
 
 impl<'a> SeqCls<'a> {
-    fn new(
-        dir: &Path,
-        ecfg: &ElectraConfig,
-        cfg: &'a Config,
-        tokenizer: &'a ElectraTokenizer,
-        device: Device,
-    ) -> Result<Self> {
+    fn new(dir: &Path, ecfg: &ElectraConfig, env: Env<'a>) -> Result<Self> {
         let names = labels(ecfg)?;
         let regression =
             names.len() == 1 || ecfg.extra.get("problem_type").and_then(Value::as_str) == Some("regression");
         let num_labels = names.len() as i64;
-        let (vs, model) = load_model(dir, ecfg, device, |p, c| {
+        let (vs, model) = load_model(dir, ecfg, env.device, |p, c| {
             ElectraForSequenceClassification::new(p, c, num_labels)
         })?;
         match regression {
@@ -437,13 +443,11 @@ impl<'a> SeqCls<'a> {
             false => log::info!("labels: {}", names.join(", ")),
         }
         Ok(Self {
-            cfg,
-            tokenizer,
-            device,
+            env,
             _vs: vs,
             model,
             labels: if regression { vec![] } else { names },
-            pairs: task_spec(&cfg.task).ok().map(|s| s.text_b_col.is_some()),
+            pairs: task_spec(&env.cfg.task).ok().map(|s| s.text_b_col.is_some()),
         })
     }
 }
@@ -454,7 +458,7 @@ impl LineTask for SeqCls<'_> {
 
     fn parse(&self, _line: usize, text: &str) -> std::result::Result<Self::Input, String> {
         let fields: Vec<&str> = py_strip(text).split('\t').collect();
-        let task = &self.cfg.task;
+        let task = &self.env.cfg.task;
         match (fields.as_slice(), self.pairs) {
             ([_], Some(true)) => Err(format!(
                 "task {task} classifies sentence pairs: expected `sentence1<TAB>sentence2`, found no tab"
@@ -473,14 +477,14 @@ impl LineTask for SeqCls<'_> {
 
     fn predict(&self, inputs: &[Self::Input]) -> Result<Vec<Vec<f32>>> {
         let pairs: Vec<(&str, Option<&str>)> = inputs.iter().map(|(a, b)| (a.as_str(), b.as_deref())).collect();
-        let encoded = self.tokenizer.encode_batch(&pairs, self.cfg.max_seq_len)?;
-        let pad_id = self.tokenizer.pad_id();
+        let encoded = self.env.tokenizer.encode_batch(&pairs, self.env.cfg.max_seq_len)?;
+        let pad_id = self.env.tokenizer.pad_id();
         seq_cls::sorted_logits(
             &self.model,
             &encoded,
             pad_id,
-            self.device,
-            self.cfg.eval_batch_size,
+            self.env.device,
+            self.env.cfg.eval_batch_size,
             |_, _| {},
         )
     }
@@ -531,9 +535,7 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
 // Token classification (NER)
 
 struct Ner<'a> {
-    cfg: &'a Config,
-    tokenizer: &'a ElectraTokenizer,
-    device: Device,
+    env: Env<'a>,
     _vs: VarStore,
     model: ElectraForTokenClassification,
     labels: Vec<String>,
@@ -541,23 +543,14 @@ struct Ner<'a> {
 }
 
 impl<'a> Ner<'a> {
-    fn new(
-        dir: &Path,
-        ecfg: &ElectraConfig,
-        cfg: &'a Config,
-        tokenizer: &'a ElectraTokenizer,
-        device: Device,
-        input_name: &str,
-    ) -> Result<Self> {
+    fn new(dir: &Path, ecfg: &ElectraConfig, env: Env<'a>, input_name: &str) -> Result<Self> {
         let labels = labels(ecfg)?;
         let num_labels = labels.len() as i64;
-        let (vs, model) = load_model(dir, ecfg, device, |p, c| {
+        let (vs, model) = load_model(dir, ecfg, env.device, |p, c| {
             ElectraForTokenClassification::new(p, c, num_labels)
         })?;
         Ok(Self {
-            cfg,
-            tokenizer,
-            device,
+            env,
             _vs: vs,
             model,
             labels,
@@ -587,7 +580,7 @@ impl LineTask for Ner<'_> {
     }
 
     fn predict(&self, inputs: &[NerExample]) -> Result<Vec<Vec<usize>>> {
-        let features = ner_features(self.tokenizer, inputs, self.cfg.max_seq_len)?;
+        let features = ner_features(self.env.tokenizer, inputs, self.env.cfg.max_seq_len)?;
         let truncated: usize = inputs
             .iter()
             .zip(&features)
@@ -596,12 +589,12 @@ impl LineTask for Ner<'_> {
         if truncated > 0 {
             log::info!(
                 "{truncated} word(s) beyond max_seq_len {} tagged O",
-                self.cfg.max_seq_len
+                self.env.cfg.max_seq_len
             );
         }
-        let pad_id = self.tokenizer.pad_id();
-        let bs = self.cfg.eval_batch_size;
-        ner::predict_word_tags(&self.model, &features, pad_id, self.device, bs, |_, _, _| Ok(()))
+        let pad_id = self.env.tokenizer.pad_id();
+        let bs = self.env.cfg.eval_batch_size;
+        ner::predict_word_tags(&self.model, &features, pad_id, self.env.device, bs, |_, _, _| Ok(()))
     }
 
     fn render(&self, out: &mut String, format: Format, key: Key, input: &NerExample, ids: &Vec<usize>) {
@@ -627,9 +620,7 @@ impl LineTask for Ner<'_> {
 // Extractive question answering
 
 struct Qa<'a> {
-    cfg: &'a Config,
-    tokenizer: &'a ElectraTokenizer,
-    device: Device,
+    env: Env<'a>,
     _vs: VarStore,
     model: ElectraForQuestionAnswering,
     input_name: String,
@@ -647,27 +638,18 @@ struct Answer {
 }
 
 impl<'a> Qa<'a> {
-    fn new(
-        dir: &Path,
-        ecfg: &ElectraConfig,
-        cfg: &'a Config,
-        tokenizer: &'a ElectraTokenizer,
-        device: Device,
-        input_name: &str,
-    ) -> Result<Self> {
-        let (vs, model) = load_model(dir, ecfg, device, ElectraForQuestionAnswering::new)?;
+    fn new(dir: &Path, ecfg: &ElectraConfig, env: Env<'a>, input_name: &str) -> Result<Self> {
+        let (vs, model) = load_model(dir, ecfg, env.device, ElectraForQuestionAnswering::new)?;
         log::info!(
             "windows of {} tokens every {} (question up to {}), answers up to {} tokens from the {} best",
-            cfg.max_seq_length,
-            cfg.doc_stride,
-            cfg.max_query_length,
-            cfg.max_answer_length,
-            cfg.n_best_size
+            env.cfg.max_seq_length,
+            env.cfg.doc_stride,
+            env.cfg.max_query_length,
+            env.cfg.max_answer_length,
+            env.cfg.n_best_size
         );
         Ok(Self {
-            cfg,
-            tokenizer,
-            device,
+            env,
             _vs: vs,
             model,
             input_name: input_name.to_string(),
@@ -743,9 +725,9 @@ impl LineTask for Qa<'_> {
     }
 
     fn predict(&self, examples: &[SquadExample]) -> Result<Vec<Answer>> {
-        let cfg = self.cfg;
+        let cfg = self.env.cfg;
         let features = squad_data::build_features(
-            self.tokenizer,
+            self.env.tokenizer,
             examples,
             cfg.max_seq_length,
             cfg.doc_stride,
@@ -753,9 +735,9 @@ impl LineTask for Qa<'_> {
             false,
             cfg.threads.max(1),
         )?;
-        let pad_id = self.tokenizer.pad_id();
+        let pad_id = self.env.tokenizer.pad_id();
         let (len, bs) = (cfg.max_seq_length, cfg.eval_batch_size);
-        let logits = squad::window_logits(&self.model, &features, pad_id, len, bs, self.device, || {})?;
+        let logits = squad::window_logits(&self.model, &features, pad_id, len, bs, self.env.device, || {})?;
         let decoded = squad::decode_examples(cfg, examples, &features, &logits);
         let windows = squad::windows_by_example(examples.len(), &features);
         Ok(examples
@@ -816,7 +798,7 @@ impl Qa<'_> {
         if entry.text.is_empty() {
             return None;
         }
-        let longest = self.cfg.max_answer_length;
+        let longest = self.env.cfg.max_answer_length;
         for (feature, (starts, ends)) in windows {
             let n = feature.tokens.len().min(starts.len()).min(ends.len());
             let doc_word = |i: usize| feature.token_to_orig_map.get(i).copied().flatten();
@@ -828,7 +810,7 @@ impl Qa<'_> {
                     let Some(last) = doc_word(e) else { continue };
                     let orig = example.doc_words.get(first..=last)?.join(" ");
                     let tok_text = squad_eval::detokenize(&feature.tokens[s..=e]);
-                    if squad_eval::get_final_text(&tok_text, &orig, self.cfg.do_lower_case) == entry.text {
+                    if squad_eval::get_final_text(&tok_text, &orig, self.env.cfg.do_lower_case) == entry.text {
                         return context_span(example, first, &orig, &entry.text);
                     }
                 }
