@@ -4,7 +4,7 @@
 Usage: .venv/bin/python scripts/hf_logits.py CHECKPOINT_DIR INPUTS.json
 INPUTS.json holds input_ids, attention_mask and token_type_ids (nested lists). The output is
 {"logits": ...}; for question answering the start and end logits are stacked on the last axis.
-Used by tests/model.rs to prove that checkpoints koelectra-ft saves load in transformers.
+Used by tests/model/main.rs to prove that checkpoints koelectra-ft saves load in transformers.
 """
 import json
 import sys

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Hugging Face side of the ner eval-only parity test (tests/ner.rs).
+"""Hugging Face side of the ner eval-only parity test (tests/ner/run.rs).
 
   hf_ner.py make-model OUT_DIR VOCAB
       a tiny random ElectraForTokenClassification with the 29 Naver NER tags as id2label (the order of
-      src/tasks/mod.rs NAVER_NER_LABELS), the vocab's size and a fixed seed, saved with the vocab. The
+      src/tasks/ner/mod.rs NAVER_NER_LABELS), the vocab's size and a fixed seed, saved with the vocab. The
       classifier is scaled up so that the argmax varies from word to word across many tags.
   hf_ner.py predict MODEL_DIR TSV MAX_LEN N
       reference features (spec §5.2) for the first N sentences of a Naver NER file: each word tokenized

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hugging Face side of the seq-cls end-to-end tests (tests/seq_cls.rs).
+"""Hugging Face side of the seq-cls end-to-end tests (tests/seq_cls/run.rs).
 
   hf_seq_cls.py make-model OUT_DIR VOCAB NUM_LABELS
       a tiny random ElectraForSequenceClassification with the vocab's size, saved with the vocab

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hugging Face side of the KorQuAD decoding/metric parity test (tests/squad.rs).
+"""Hugging Face side of the KorQuAD decoding/metric parity test (tests/squad/run.rs).
 
   hf_squad_e2e.py --vocab VOCAB --data FILE --out DIR
                   [--max-seq-length 512] [--doc-stride 128] [--max-query-length 64]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hugging Face side of the KorQuAD feature-parity test (tests/squad_features.rs).
+"""Hugging Face side of the KorQuAD feature-parity test (tests/squad/features.rs).
 
   hf_squad_features.py --vocab VOCAB --data FILE --mode eval|train
                        [--max-seq-length 512] [--doc-stride 128] [--max-query-length 64] [--threads 4]

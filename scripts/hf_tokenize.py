@@ -5,7 +5,7 @@ Input: a JSON list of {"a": str, "b": str | null} (from --input FILE or stdin).
 Output (stdout): a JSON list, one object per input, with input_ids, token_type_ids,
 attention_mask (and offset_mapping with --offsets).
 
-Used at test time by tests/tokenizer.rs to check that the Rust tokenizer gives HF's ids.
+Used at test time by tests/text/tokenizer.rs to check that the Rust tokenizer gives HF's ids.
 
     .venv/bin/python scripts/hf_tokenize.py --vocab ../shared/vocab/koelectra-v3-vocab.txt \
         --max-length 128 < inputs.json

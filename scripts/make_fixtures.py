@@ -2,7 +2,7 @@
 """Writes tests/fixtures/models/: tiny random ELECTRA checkpoints and Hugging Face's outputs on them.
 
 Run from the repo root with the project venv:  .venv/bin/python scripts/make_fixtures.py
-The Rust tests (tests/model.rs) load every checkpoint and compare their logits and losses with the
+The Rust tests (tests/model/main.rs) load every checkpoint and compare their logits and losses with the
 ones recorded here. Re-running rewrites the fixtures deterministically (fixed seeds).
 """
 import json

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write tests/fixtures/metrics/*.json: reference values for src/metrics.rs.
+"""Write tests/fixtures/metrics/*.json: reference values for src/tasks/seq_cls/metrics.rs and for
+Python's float repr (src/text/python.rs).
 
 Run from the repository root with the repo venv (numpy, scipy, scikit-learn installed):
 
@@ -10,7 +11,7 @@ Files (compact JSON; a NaN expectation is written as null):
 * correlation.json  [{"kind": k, "x": [..], "y": [..], "pearson": r, "spearman": s}]
                     scipy.stats.pearsonr / spearmanr; kinds: random, ties, small, large, constant
 * correlation_large.json  [{"seed", "n": 2000, "ties", "a_milli", "pearson", "spearman"}]: 100 large-n cases
-                    whose inputs tests/metrics.rs regenerates with the same SplitMix64 generator (see
+                    whose inputs tests/seq_cls/metrics.rs regenerates with the same SplitMix64 generator (see
                     generated_pair; a = a_milli / 1000)
 * macro_prf.json    [{"kind": k, "preds": [..], "labels": [..], "p": .., "r": .., "f1": ..}]
                     sklearn precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
@@ -105,7 +106,7 @@ MASK64 = (1 << 64) - 1
 
 
 def splitmix64(state):
-    """SplitMix64: returns (new_state, output). tests/metrics.rs has the same generator."""
+    """SplitMix64: returns (new_state, output). tests/seq_cls/metrics.rs has the same generator."""
     state = (state + 0x9E3779B97F4A7C15) & MASK64
     z = state
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
@@ -116,7 +117,7 @@ def splitmix64(state):
 def generated_pair(seed, n, ties, a):
     """Large inputs rebuilt in Rust from (seed, n, ties, a), so the fixture stores no arrays.
 
-    Only exactly rounded IEEE operations, in the same order as tests/metrics.rs."""
+    Only exactly rounded IEEE operations, in the same order as tests/seq_cls/metrics.rs."""
     state = seed
     x, y = [], []
     for _ in range(n):

@@ -11,7 +11,7 @@ No padding. Blank lines at the end of the file are ignored (the reference would 
 Output: one JSON object per line, `{"guid", "input_ids", "label_ids", "words_kept"}`, where
 `words_kept` counts the label ids that are not -100 (words whose first sub-token survived the cut).
 
-Used at test time by tests/ner_features.rs (one run over the whole test file):
+Used at test time by tests/ner/features.rs (one run over the whole test file):
 
     .venv/bin/python scripts/make_ner_fixtures.py --vocab ../shared/vocab/koelectra-v3-vocab.txt \
         --data ../shared/data/naver-ner/test.tsv --split test --max-seq-len 128 [--out FILE]

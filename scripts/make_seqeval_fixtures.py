@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write tests/fixtures/seqeval/cases.json: seqeval 1.2.2 reference values for src/seqeval.rs.
+"""Write tests/fixtures/seqeval/cases.json: seqeval 1.2.2 reference values for src/tasks/ner/seqeval.rs.
 
 Run from the repository root with the repo venv (seqeval 1.2.2 installed):
 

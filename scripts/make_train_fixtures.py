@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/fixtures/train/: a few optimisation steps of HF ElectraForSequenceClassification
-with the reference training recipe, for the Rust training-loop parity test (tests/train.rs).
+with the reference training recipe, for the Rust training-loop parity test (tests/train/trainer.rs).
 
 Recipe: dropout 0, a fixed batch order, torch.optim.AdamW with weight decay 0.01 on every parameter
 except biases and LayerNorm weights, linear warmup (proportion 0.2) then linear decay,

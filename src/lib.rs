@@ -1,25 +1,18 @@
 //! koelectra-ft: fine-tune KoELECTRA models on the Korean benchmarks.
 //!
 //! Data flows one way: config -> tokenizer/model -> task features -> train loop -> metrics -> files.
-pub mod atomic;
-pub mod cache;
-pub mod checkpoint;
+//!
+//! * [`config`]: the run config (reference keys, defaults, `--set`, validation); [`error`]: exit codes.
+//! * [`text`]: tokenizers and Python's string rules; [`model`]: encoder families, heads, checkpoints.
+//! * [`tasks`]: one module per task kind — spec table, reader, features, evaluation, metrics.
+//! * [`train`]: the task-independent loop and driver; [`infer`]: batching for evaluation and `predict`.
+//! * [`io`]: files and the outside world; [`cli`]: the subcommands, each wiring its input to the rest.
+pub mod cli;
 pub mod config;
-pub mod curves;
-pub mod data;
-pub mod features;
-pub mod hub;
-pub mod interrupt;
-pub mod metrics;
+pub mod error;
+pub mod infer;
+pub mod io;
 pub mod model;
-pub mod optim;
-pub mod output;
-pub mod predict;
-pub mod progress;
-pub mod report;
-pub mod run;
-pub mod seqeval;
-pub mod squad_eval;
 pub mod tasks;
-pub mod tokenizer;
+pub mod text;
 pub mod train;

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use koelectra_ft::config::{self, Config, ConfigError, TaskKind};
-use koelectra_ft::interrupt::Interrupted;
-use koelectra_ft::{progress, run};
+use koelectra_ft::cli::{data, predict, report, run};
+use koelectra_ft::config::{self, Config, ConfigError};
+use koelectra_ft::io::progress;
+use koelectra_ft::tasks::{self, TaskKind};
+use koelectra_ft::train::interrupt::{self, Interrupted};
 
 const LONG_ABOUT: &str = "\
 Fine-tune Korean ELECTRA (KoELECTRA) models on the Korean benchmarks, on libtorch (CPU or CUDA).
@@ -63,11 +65,11 @@ enum Command {
     /// List the configs embedded in this binary (`<task>/<name>`, usable as --config NAME).
     Configs,
     /// Predict labels, tags or answers for new text with a checkpoint this tool saved.
-    Predict(koelectra_ft::predict::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Print the results of runs (their summary.json) as one table: model rows x task columns.
-    Report(koelectra_ft::report::ReportArgs),
+    Report(report::ReportArgs),
     /// Download the benchmark files and verify them, or list which are present.
-    Data(koelectra_ft::data::DataArgs),
+    Data(data::DataArgs),
     /// Print a shell completion script: `koelectra-ft completions bash > ~/.local/share/bash-completion/completions/koelectra-ft`.
     Completions {
         /// The shell.
@@ -80,7 +82,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct RunArgs {
     /// Task to run; must match the subcommand and the config's "task" key.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(config::TASKS))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(tasks::names()))]
     task: String,
     /// Config NAME: a path to a JSON file, else <config-dir>/<task>/NAME, else the embedded copy ("koelectra-base.json"; ".json" may be left out).
     #[arg(long, value_name = "NAME")]
@@ -148,7 +150,7 @@ fn one_line(e: &anyhow::Error) -> String {
 /// 130 for an interrupted run, 2 for usage/config errors, 1 for the rest.
 fn exit_code(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
-        return koelectra_ft::interrupt::EXIT_CODE as u8;
+        return interrupt::EXIT_CODE as u8;
     }
     let is_config = e.chain().any(|c| c.downcast_ref::<ConfigError>().is_some());
     if is_config {
@@ -171,10 +173,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Predict(args) => {
             set_threads();
-            koelectra_ft::predict::run(&args)
+            predict::run(&args)
         }
-        Command::Report(args) => koelectra_ft::report::run(&args),
-        Command::Data(args) => koelectra_ft::data::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Data(args) => data::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "koelectra-ft", &mut std::io::stdout());
             Ok(())
@@ -193,12 +195,12 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
             dir => dir.to_string(),
         };
     }
-    cfg.check_supported()?;
+    koelectra_ft::model::check_supported(&cfg.model_type)?;
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     config::check_device(device)?;
-    koelectra_ft::data::check_task_files(&cfg)?;
+    data::check_task_files(&cfg)?;
     set_threads();
-    if let Err(e) = koelectra_ft::interrupt::install() {
+    if let Err(e) = interrupt::install() {
         log::warn!("cannot install the Ctrl-C handler: {e}");
     }
     run_subcommand(kind, &cfg, device)
@@ -216,7 +218,7 @@ fn set_threads() {
 /// Errors when `task` belongs to another subcommand.
 fn check_subcommand(kind: TaskKind, task: &str) -> Result<()> {
     let Some(actual) = TaskKind::of_task(task) else {
-        let known = config::TASKS.join(", ");
+        let known = tasks::names().join(", ");
         return Err(config::usage_error(format!("unknown task {task:?}; known: {known}")));
     };
     if actual == kind {

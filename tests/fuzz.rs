@@ -12,11 +12,11 @@
 //! which `regressions_stay_fixed` replays.
 mod common;
 
-use common::root;
+use common::{root, shared};
 use koelectra_ft::{config, tasks};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -183,10 +183,6 @@ fn check_squad(bytes: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn shared(rel: &str) -> PathBuf {
-    root().join("../shared").join(rel)
 }
 
 /// The first `n` lines of a shared data file.

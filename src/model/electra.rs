@@ -1,4 +1,5 @@
-//! The ELECTRA discriminator encoder, as Hugging Face `ElectraModel` defines it.
+//! The ELECTRA family: the discriminator encoder as Hugging Face `ElectraModel` defines it, and
+//! `ElectraClassificationHead`.
 //!
 //! Variable names follow the HF checkpoint layout one to one
 //! (`electra.embeddings.word_embeddings.weight`, `electra.encoder.layer.0.attention.self.query.weight`, ...).
@@ -6,6 +7,34 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
+
+use super::layers::{embedding, layer_norm, linear};
+use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+
+/// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
+pub const FAMILY: Family = Family {
+    hf_model_type: "electra",
+    prefix: "electra",
+    bare_prefixes: &["embeddings.", "embeddings_project.", "encoder."],
+    class_prefix: "Electra",
+    model_types: &[
+        "koelectra-base",
+        "koelectra-small",
+        "koelectra-base-v2",
+        "koelectra-small-v2",
+        "koelectra-base-v3",
+        "koelectra-small-v3",
+    ],
+    read_config: |raw| {
+        let cfg = match raw {
+            RawConfig::Text(text) => ElectraConfig::from_json_str(text)?,
+            RawConfig::Value(value) => ElectraConfig::from_value(value)?,
+        };
+        cfg.model_config()
+    },
+    encoder: |p, cfg| Ok(Box::new(ElectraModel::new(p / "electra", &ElectraConfig::of(cfg)?))),
+    seq_cls_head: |p, cfg, num_labels| Box::new(ElectraClassificationHead::new(p / "classifier", cfg, num_labels)),
+};
 
 /// Architecture values of an HF ELECTRA `config.json`, with HF's `ElectraConfig` defaults for
 /// absent keys; unknown keys are kept so a save round-trips them.
@@ -115,6 +144,27 @@ impl ElectraConfig {
         self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
     }
 
+    /// The family-independent view of this config.
+    pub fn model_config(&self) -> Result<ModelConfig> {
+        let serde_json::Value::Object(json) = serde_json::to_value(self)? else {
+            bail!("an ELECTRA config serializes to a JSON object");
+        };
+        Ok(ModelConfig {
+            family: &FAMILY,
+            hidden_size: self.hidden_size,
+            num_hidden_layers: self.num_hidden_layers,
+            max_position_embeddings: self.max_position_embeddings,
+            initializer_range: self.initializer_range,
+            head_dropout: self.head_dropout(),
+            json,
+        })
+    }
+
+    /// The ELECTRA config behind a [`ModelConfig`] of this family.
+    pub fn of(cfg: &ModelConfig) -> Result<Self> {
+        Self::from_value(serde_json::Value::Object(cfg.json.clone()))
+    }
+
     fn validate(&self) -> Result<()> {
         if self.hidden_act != "gelu" {
             bail!(
@@ -154,46 +204,6 @@ impl ElectraConfig {
     }
 }
 
-/// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
-pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, cfg: &ElectraConfig) -> nn::Linear {
-    let lin_cfg = nn::LinearConfig {
-        ws_init: nn::Init::Randn {
-            mean: 0.,
-            stdev: cfg.initializer_range,
-        },
-        bs_init: Some(nn::Init::Const(0.)),
-        bias: true,
-    };
-    nn::linear(p, in_dim, out_dim, lin_cfg)
-}
-
-fn layer_norm(p: nn::Path, dim: i64, cfg: &ElectraConfig) -> nn::LayerNorm {
-    let ln_cfg = nn::LayerNormConfig {
-        eps: cfg.layer_norm_eps,
-        ..Default::default()
-    };
-    nn::layer_norm(p, vec![dim], ln_cfg)
-}
-
-fn embedding(p: nn::Path, n: i64, dim: i64, padding_idx: i64, cfg: &ElectraConfig) -> nn::Embedding {
-    let emb_cfg = nn::EmbeddingConfig {
-        ws_init: nn::Init::Randn {
-            mean: 0.,
-            stdev: cfg.initializer_range,
-        },
-        padding_idx,
-        ..Default::default()
-    };
-    let emb = nn::embedding(p, n, dim, emb_cfg);
-    if (0..n).contains(&padding_idx) {
-        // HF zeroes the padding row at init; padding_idx also keeps its gradient at zero.
-        tch::no_grad(|| {
-            let _ = emb.ws.get(padding_idx).zero_();
-        });
-    }
-    emb
-}
-
 /// Word + position + token-type embeddings, LayerNorm, dropout.
 #[derive(Debug)]
 pub struct ElectraEmbeddings {
@@ -206,12 +216,12 @@ pub struct ElectraEmbeddings {
 
 impl ElectraEmbeddings {
     pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
-        let e = cfg.embedding_size;
+        let (e, init) = (cfg.embedding_size, cfg.initializer_range);
         Self {
-            word_embeddings: embedding(&p / "word_embeddings", cfg.vocab_size, e, cfg.pad_token_id, cfg),
-            position_embeddings: embedding(&p / "position_embeddings", cfg.max_position_embeddings, e, -1, cfg),
-            token_type_embeddings: embedding(&p / "token_type_embeddings", cfg.type_vocab_size, e, -1, cfg),
-            layer_norm: layer_norm(&p / "LayerNorm", e, cfg),
+            word_embeddings: embedding(&p / "word_embeddings", cfg.vocab_size, e, cfg.pad_token_id, init),
+            position_embeddings: embedding(&p / "position_embeddings", cfg.max_position_embeddings, e, -1, init),
+            token_type_embeddings: embedding(&p / "token_type_embeddings", cfg.type_vocab_size, e, -1, init),
+            layer_norm: layer_norm(&p / "LayerNorm", e, cfg.layer_norm_eps),
             dropout: cfg.hidden_dropout_prob,
         }
     }
@@ -238,11 +248,11 @@ pub struct ElectraSelfAttention {
 
 impl ElectraSelfAttention {
     pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
-        let h = cfg.hidden_size;
+        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
         Self {
-            query: linear(&p / "query", h, h, cfg),
-            key: linear(&p / "key", h, h, cfg),
-            value: linear(&p / "value", h, h, cfg),
+            query: linear(&p / "query", h, h, init),
+            key: linear(&p / "key", h, h, init),
+            value: linear(&p / "value", h, h, init),
             num_heads: cfg.num_attention_heads,
             dropout: cfg.attention_probs_dropout_prob,
         }
@@ -286,8 +296,8 @@ pub struct ElectraOutput {
 impl ElectraOutput {
     pub fn new(p: nn::Path, in_dim: i64, cfg: &ElectraConfig) -> Self {
         Self {
-            dense: linear(&p / "dense", in_dim, cfg.hidden_size, cfg),
-            layer_norm: layer_norm(&p / "LayerNorm", cfg.hidden_size, cfg),
+            dense: linear(&p / "dense", in_dim, cfg.hidden_size, cfg.initializer_range),
+            layer_norm: layer_norm(&p / "LayerNorm", cfg.hidden_size, cfg.layer_norm_eps),
             dropout: cfg.hidden_dropout_prob,
         }
     }
@@ -316,7 +326,7 @@ impl ElectraLayer {
                 &p / "intermediate" / "dense",
                 cfg.hidden_size,
                 cfg.intermediate_size,
-                cfg,
+                cfg.initializer_range,
             ),
             output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg),
         }
@@ -346,8 +356,10 @@ pub struct ElectraModel {
 impl ElectraModel {
     /// Builds the encoder under `p` (normally `root / "electra"`), HF-initialised.
     pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
-        let project = (cfg.embedding_size != cfg.hidden_size)
-            .then(|| linear(&p / "embeddings_project", cfg.embedding_size, cfg.hidden_size, cfg));
+        let project = (cfg.embedding_size != cfg.hidden_size).then(|| {
+            let p = &p / "embeddings_project";
+            linear(p, cfg.embedding_size, cfg.hidden_size, cfg.initializer_range)
+        });
         let layer_path = &p / "encoder" / "layer";
         Self {
             embeddings: ElectraEmbeddings::new(&p / "embeddings", cfg),
@@ -358,32 +370,31 @@ impl ElectraModel {
         }
     }
 
-    /// Final hidden states `[batch, seq, hidden]`. `attention_mask` is 1 on real tokens, 0 on padding;
-    /// `token_type_ids` default to zeros.
-    pub fn forward_t(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-        token_type_ids: Option<&Tensor>,
-        train: bool,
-    ) -> Tensor {
-        let (xs, mask) = self.embed(input_ids, attention_mask, token_type_ids, train);
+    /// Embeddings (projected to the hidden size) and the boolean attention mask.
+    fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
+        let mut xs = self
+            .embeddings
+            .forward_t(&batch.input_ids, &batch.token_type_ids, train);
+        if let Some(project) = &self.embeddings_project {
+            xs = project.forward(&xs);
+        }
+        (xs, batch.attention_mask.gt(0).unsqueeze(1).unsqueeze(1))
+    }
+}
+
+impl Encoder for ElectraModel {
+    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
+        let (xs, mask) = self.embed(batch, train);
         self.layers
             .iter()
             .fold(xs, |xs, layer| layer.forward_t(&xs, &mask, train))
     }
 
-    /// Final hidden state of the first position only, `[batch, 1, hidden]`: the same values as
-    /// `forward_t(..).narrow(1, 0, 1)`, but the last layer computes just that position's query and
-    /// feed-forward (the classification head reads nothing else), saving about 1/N of the work.
-    pub fn forward_first_t(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-        token_type_ids: Option<&Tensor>,
-        train: bool,
-    ) -> Tensor {
-        let (mut xs, mask) = self.embed(input_ids, attention_mask, token_type_ids, train);
+    /// The same values as `forward_t(..).narrow(1, 0, 1)`, but the last layer computes just the first
+    /// position's query and feed-forward (the classification head reads nothing else), saving about
+    /// 1/N of the work.
+    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
+        let (mut xs, mask) = self.embed(batch, train);
         let Some((last, inner)) = self.layers.split_last() else {
             return xs.narrow(1, 0, 1);
         };
@@ -392,27 +403,36 @@ impl ElectraModel {
         }
         last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, &mask, train)
     }
+}
 
-    /// Embeddings (projected to the hidden size) and the boolean attention mask.
-    fn embed(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-        token_type_ids: Option<&Tensor>,
-        train: bool,
-    ) -> (Tensor, Tensor) {
-        let zeros;
-        let token_type_ids = match token_type_ids {
-            Some(t) => t,
-            None => {
-                zeros = input_ids.zeros_like();
-                &zeros
-            }
-        };
-        let mut xs = self.embeddings.forward_t(input_ids, token_type_ids, train);
-        if let Some(project) = &self.embeddings_project {
-            xs = project.forward(&xs);
+/// HF `ElectraClassificationHead`: `[CLS]` → dropout → dense → gelu → dropout → out_proj.
+#[derive(Debug)]
+pub struct ElectraClassificationHead {
+    dense: nn::Linear,
+    out_proj: nn::Linear,
+    dropout: f64,
+}
+
+impl ElectraClassificationHead {
+    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64) -> Self {
+        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
+        Self {
+            dense: linear(&p / "dense", h, h, init),
+            out_proj: linear(&p / "out_proj", h, num_labels, init),
+            dropout: cfg.head_dropout,
         }
-        (xs, attention_mask.gt(0).unsqueeze(1).unsqueeze(1))
+    }
+}
+
+impl nn::ModuleT for ElectraClassificationHead {
+    /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
+    fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
+        hidden
+            .select(1, 0)
+            .dropout(self.dropout, train)
+            .apply(&self.dense)
+            .gelu("none")
+            .dropout(self.dropout, train)
+            .apply(&self.out_proj)
     }
 }

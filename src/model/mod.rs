@@ -1,3 +1,210 @@
-//! ELECTRA encoder and task heads.
+//! Models: the encoder seam, the encoder families, the three task heads and checkpoint files.
+//!
+//! An encoder family (ELECTRA today; BERT, DistilBERT and XLM-R next) is a [`Family`]: how its
+//! `config.json` reads, how its encoder and its sequence-classification head are built, and what its
+//! checkpoint names look like. The heads ([`heads`]) and the rest of the pipeline only see
+//! [`ModelConfig`] and the [`Encoder`] trait, so adding a family means a new file plus a line in
+//! [`FAMILIES`].
 pub mod electra;
 pub mod heads;
+pub mod layers;
+pub mod source;
+pub mod weights;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{Map, Value};
+use tch::{nn, Tensor};
+
+use crate::error::usage_error;
+
+/// Encoder inputs of one batch, all `[batch, seq]` int64 on the model's device.
+#[derive(Debug)]
+pub struct Batch {
+    pub input_ids: Tensor,
+    pub attention_mask: Tensor,
+    pub token_type_ids: Tensor,
+}
+
+/// A transformer encoder: token ids in, hidden states out.
+pub trait Encoder: std::fmt::Debug + Send {
+    /// Final hidden states `[batch, seq, hidden]`. `attention_mask` is 1 on real tokens, 0 on padding.
+    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor;
+
+    /// The final hidden state of the first position only, `[batch, 1, hidden]` (what a
+    /// sequence-classification head reads); families may skip the work the other positions need.
+    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
+        self.forward_t(batch, train).narrow(1, 0, 1)
+    }
+}
+
+/// One encoder family: its names, its config and its builders.
+#[derive(Debug)]
+pub struct Family {
+    /// `model_type` in HF's config.json.
+    pub hf_model_type: &'static str,
+    /// Prefix of the encoder's tensor names in a checkpoint (`electra` -> `electra.encoder...`).
+    pub prefix: &'static str,
+    /// Name prefixes of a bare encoder's checkpoint (saved without the task head), which loading
+    /// puts under [`Family::prefix`].
+    pub bare_prefixes: &'static [&'static str],
+    /// Prefix of HF's head class names (`Electra` -> `ElectraForSequenceClassification`).
+    pub class_prefix: &'static str,
+    /// The run configs' `model_type` values this family runs.
+    pub model_types: &'static [&'static str],
+    /// Reads a config.json object (HF's defaults for absent keys) and checks what this build supports.
+    pub read_config: fn(RawConfig) -> Result<ModelConfig>,
+    /// Builds the encoder at `root / prefix`, HF-initialised.
+    pub encoder: fn(&nn::Path, &ModelConfig) -> Result<Box<dyn Encoder>>,
+    /// Builds the sequence-classification head at `root`: hidden states of the first position
+    /// `[batch, 1, hidden]` in, logits `[batch, num_labels]` out.
+    pub seq_cls_head: fn(&nn::Path, &ModelConfig, i64) -> Box<dyn nn::ModuleT>,
+}
+
+/// The encoder families this build runs. Register a new family here.
+pub const FAMILIES: &[&Family] = &[&electra::FAMILY];
+
+/// A config.json object as read: file text (errors name line and column) or a JSON value (a run
+/// config's `model_config`).
+#[derive(Debug, Clone)]
+pub enum RawConfig<'a> {
+    Text(&'a str),
+    Value(Value),
+}
+
+/// What the heads and the pipeline need from any family's config.json.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    pub family: &'static Family,
+    pub hidden_size: i64,
+    pub num_hidden_layers: i64,
+    pub max_position_embeddings: i64,
+    pub initializer_range: f64,
+    /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).
+    pub head_dropout: f64,
+    /// The config.json object with the family's defaults filled in; checkpoints save it back.
+    pub json: Map<String, Value>,
+}
+
+impl ModelConfig {
+    /// Reads a config.json file; its `model_type` picks the family (ELECTRA when absent).
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read model config {}", path.display()))?;
+        Self::read(RawConfig::Text(&text)).with_context(|| format!("invalid model config {}", path.display()))
+    }
+
+    /// Reads a config.json object as text or value.
+    pub fn read(raw: RawConfig) -> Result<Self> {
+        let model_type = match &raw {
+            RawConfig::Text(text) => serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| Some(v.get("model_type")?.as_str()?.to_string())),
+            RawConfig::Value(value) => value.get("model_type").and_then(Value::as_str).map(str::to_string),
+        };
+        let family = match model_type {
+            None => FAMILIES[0],
+            Some(name) => family_of(&name)?,
+        };
+        (family.read_config)(raw)
+    }
+
+    /// A value of the original config.json.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.json.get(key)
+    }
+
+    /// The head labels a saved checkpoint records (`id2label`, ordered by id).
+    pub fn labels(&self) -> Option<Vec<String>> {
+        let map = self.get("id2label")?.as_object()?;
+        let mut pairs: Vec<(usize, String)> = map
+            .iter()
+            .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_string())))
+            .collect();
+        pairs.sort();
+        Some(pairs.into_iter().map(|(_, l)| l).collect())
+    }
+}
+
+/// The family whose HF `model_type` is `name`.
+pub fn family_of(name: &str) -> Result<&'static Family> {
+    match FAMILIES.iter().find(|f| f.hf_model_type == name) {
+        Some(family) => Ok(family),
+        None => {
+            let known: Vec<&str> = FAMILIES.iter().map(|f| f.hf_model_type).collect();
+            bail!(
+                "model_type \"{name}\" is not supported (supported: {})",
+                known.join(", ")
+            )
+        }
+    }
+}
+
+/// Every run-config `model_type` this build can run.
+pub fn supported_model_types() -> Vec<&'static str> {
+    FAMILIES.iter().flat_map(|f| f.model_types.iter().copied()).collect()
+}
+
+/// The family of a run config's `model_type`; a usage error for one this build cannot run yet
+/// (kobert, xlm-roberta, ...).
+pub fn check_supported(model_type: &str) -> Result<&'static Family> {
+    if let Some(family) = FAMILIES.iter().find(|f| f.model_types.contains(&model_type)) {
+        return Ok(family);
+    }
+    Err(usage_error(format!(
+        "config key \"model_type\": {model_type:?} is not supported yet; supported: {}",
+        supported_model_types().join(", ")
+    )))
+}
+
+/// The three fine-tuning heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadKind {
+    SequenceClassification,
+    TokenClassification,
+    QuestionAnswering,
+}
+
+impl HeadKind {
+    const ALL: [HeadKind; 3] = [
+        HeadKind::SequenceClassification,
+        HeadKind::TokenClassification,
+        HeadKind::QuestionAnswering,
+    ];
+
+    /// HF's class-name suffix of this head.
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::SequenceClassification => "ForSequenceClassification",
+            Self::TokenClassification => "ForTokenClassification",
+            Self::QuestionAnswering => "ForQuestionAnswering",
+        }
+    }
+
+    /// The `architectures` entry HF uses for this head of `family`.
+    pub fn architecture(self, family: &Family) -> String {
+        format!("{}{}", family.class_prefix, self.suffix())
+    }
+
+    /// Parses an `architectures` entry of a registered family.
+    pub fn from_architecture(name: &str) -> Result<Self> {
+        let heads = FAMILIES.iter().flat_map(|f| Self::ALL.map(|h| (h.architecture(f), h)));
+        let heads: Vec<(String, HeadKind)> = heads.collect();
+        if let Some((_, head)) = heads.iter().find(|(arch, _)| arch == name) {
+            return Ok(*head);
+        }
+        let names: Vec<&str> = heads.iter().map(|(arch, _)| arch.as_str()).collect();
+        let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+        bail!(
+            "architecture \"{name}\" is not supported (expected {} or {last})",
+            rest.join(", ")
+        )
+    }
+
+    /// Variable-name prefixes that belong to the head (fresh when loading a bare encoder).
+    pub fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Self::SequenceClassification | Self::TokenClassification => &["classifier."],
+            Self::QuestionAnswering => &["qa_outputs."],
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! A tiny threaded HTTP/1.1 server on 127.0.0.1 for the download tests: serves a map of
 //! path → bytes with Range support, Hugging Face hub headers, a request log and fault injection.
-//! Include it with `#[path = "common/http.rs"] mod http;`.
+//! Tests reach it as `common::http`.
 #![allow(dead_code)]
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};

@@ -1,6 +1,13 @@
-//! Helpers shared by the integration tests: fixture paths, JSON → tensor, the project venv.
+//! Helpers shared by the integration tests: paths (fixtures, the benchmark files in ../shared),
+//! JSON and tensors, tiny model configs, running the binary and reading what it wrote.
+//! Each test binary includes it with `#[path = "../common/mod.rs"] mod common;`.
 #![allow(dead_code)]
+pub mod http;
+
+use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 use tch::{Kind, Tensor};
 
 /// Repo root (tests run with the crate root as cwd, but be explicit).
@@ -8,20 +15,68 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A tiny checkpoint of `tests/fixtures/models`.
 pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/models").join(name)
 }
 
-pub fn read_json(path: &Path) -> serde_json::Value {
+/// A path in `../shared` beside the checkout: the real benchmark files (`data/...`) and vocabularies.
+pub fn shared(rel: &str) -> PathBuf {
+    root().join("../shared").join(rel)
+}
+
+/// The KoELECTRA v3 vocabulary.
+pub fn v3_vocab() -> PathBuf {
+    shared("vocab/koelectra-v3-vocab.txt")
+}
+
+pub fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// One JSON value per line of `text`.
+pub fn parse_jsonl(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// One JSON value per line of a file (predictions.jsonl, metrics.jsonl).
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse_jsonl(&text)
+}
+
+/// `base` with every key of the object `extra` set (replaced or added).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let Value::Object(extra) = extra {
+        for (k, v) in extra {
+            base[k] = v;
+        }
+    }
+    base
+}
+
+/// Writes `value` as pretty JSON to `dir/config.json` and returns the path.
+pub fn write_config_json(dir: &Path, value: &Value) -> PathBuf {
+    let path = dir.join("config.json");
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path
+}
+
+/// A tiny random ELECTRA (`model_config` of a run config) for the v3 vocab: `embedding` and
+/// `hidden` sizes, `layers` layers of `heads` heads, a feed-forward twice the hidden size.
+pub fn tiny_model(embedding: u32, hidden: u32, layers: u32, heads: u32) -> Value {
+    serde_json::json!({
+        "vocab_size": 35000, "embedding_size": embedding, "hidden_size": hidden, "num_hidden_layers": layers,
+        "num_attention_heads": heads, "intermediate_size": 2 * hidden,
+    })
+}
+
 /// A nested JSON array of numbers as a tensor of `kind`.
-pub fn tensor(value: &serde_json::Value, kind: Kind) -> Tensor {
-    fn flatten(v: &serde_json::Value, shape: &mut Vec<i64>, depth: usize, out: &mut Vec<f64>) {
+pub fn tensor(value: &Value, kind: Kind) -> Tensor {
+    fn flatten(v: &Value, shape: &mut Vec<i64>, depth: usize, out: &mut Vec<f64>) {
         match v {
-            serde_json::Value::Array(items) => {
+            Value::Array(items) => {
                 if shape.len() == depth {
                     shape.push(items.len() as i64);
                 }
@@ -56,6 +111,18 @@ pub fn venv_python() -> PathBuf {
     python
 }
 
+/// The built binary, ready for arguments.
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_koelectra-ft"))
+}
+
+/// Held while a child process runs: libtorch in two processes on the CI's two cores (each with its own
+/// intra-op threads) runs several times slower than the two one after the other.
+pub fn one_child_at_a_time() -> MutexGuard<'static, ()> {
+    static CHILD: Mutex<()> = Mutex::new(());
+    CHILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `koelectra-ft seq-cls` on the demo model and data (configs/nsmc/demo.json), quiet, with each
 /// `KEY=VALUE` of `sets` as a `--set` override.
 pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
@@ -75,12 +142,24 @@ pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
     args
 }
 
+/// Bytes (stdout or stderr) as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The stdout of a koelectra-ft run that must have succeeded (its stderr in the failure message).
-pub fn stdout_ok(out: &std::process::Output) -> String {
+pub fn stdout_ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "koelectra-ft failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+/// The stderr (the log) of a koelectra-ft run that must have succeeded.
+pub fn stderr_ok(out: &Output) -> String {
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "koelectra-ft failed:\n{log}");
+    log
 }

@@ -1,0 +1,78 @@
+//! A fine-tuned checkpoint saved by this tool, opened for `predict`: its head (from
+//! `architectures`), its model config, its tokenizer and the run config it was trained with
+//! (`training_args.json`).
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::{Map, Value};
+
+use crate::config::{self, Config};
+use crate::model::{HeadKind, ModelConfig};
+use crate::text::{self, Tokenizer};
+
+/// What a checkpoint folder holds besides its weights.
+pub struct FineTuned {
+    pub dir: PathBuf,
+    pub head: HeadKind,
+    pub model: ModelConfig,
+    pub tokenizer: Box<dyn Tokenizer>,
+    /// The training run's config, or the defaults when the checkpoint has no training_args.json.
+    pub run: Config,
+}
+
+impl FineTuned {
+    /// Opens `dir`; a folder without `config.json` is a usage error.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let config_path = dir.join("config.json");
+        if !config_path.is_file() {
+            return Err(config::usage_error(format!(
+                "--model {}: no config.json there; expected a checkpoint-<step> folder saved by koelectra-ft",
+                dir.display()
+            )));
+        }
+        let model = ModelConfig::from_file(&config_path)?;
+        let head = head_kind(&model, &config_path)?;
+        let tokenizer = text::load_dir(dir)?;
+        let run = run_config(dir, tokenizer.as_ref())?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            head,
+            model,
+            tokenizer,
+            run,
+        })
+    }
+}
+
+/// The head named by `architectures` in config.json.
+fn head_kind(model: &ModelConfig, path: &Path) -> Result<HeadKind> {
+    let name = model
+        .get("architectures")
+        .and_then(|a| a.get(0))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: no \"architectures\" entry; predict needs a fine-tuned checkpoint saved by koelectra-ft",
+                path.display()
+            )
+        })?;
+    HeadKind::from_architecture(name).with_context(|| path.display().to_string())
+}
+
+/// The run's config from `training_args.json`, or the defaults (with the tokenizer's lowercasing)
+/// when the checkpoint has none. Keys this version does not know are ignored.
+fn run_config(dir: &Path, tokenizer: &dyn Tokenizer) -> Result<Config> {
+    let path = dir.join("training_args.json");
+    if !path.is_file() {
+        log::info!("{}: no training_args.json, using default lengths", dir.display());
+        return Ok(Config {
+            do_lower_case: tokenizer.do_lower_case(),
+            ..Config::default()
+        });
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut map: Map<String, Value> =
+        serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON object", path.display()))?;
+    map.retain(|key, _| config::key_kind(key).is_some());
+    serde_json::from_value(Value::Object(map)).with_context(|| format!("{}: not a run config", path.display()))
+}

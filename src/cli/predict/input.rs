@@ -1,0 +1,157 @@
+//! `predict`'s input lines and standard output.
+use super::Format;
+use anyhow::{anyhow, Context, Result};
+use serde_json::{Map, Value};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+
+/// Input lines with their 1-based numbers.
+pub struct Lines {
+    /// The file as given, or `<stdin>`.
+    pub name: String,
+    reader: Box<dyn BufRead>,
+    pub number: usize,
+    peeked: Option<(usize, String)>,
+}
+
+impl Lines {
+    pub fn open(input: &str) -> Result<Self> {
+        let (name, reader): (String, Box<dyn BufRead>) = if input == "-" {
+            ("<stdin>".into(), Box::new(BufReader::new(std::io::stdin())))
+        } else {
+            let file = std::fs::File::open(input).map_err(|e| anyhow!("{input}: cannot open input: {e}"))?;
+            (input.into(), Box::new(BufReader::new(file)))
+        };
+        Ok(Self {
+            name,
+            reader,
+            number: 0,
+            peeked: None,
+        })
+    }
+
+    /// The next line without its terminator (`\n` or `\r\n`; a leading BOM is dropped).
+    pub fn next_line(&mut self) -> Result<Option<(usize, String)>> {
+        if let Some(line) = self.peeked.take() {
+            return Ok(Some(line));
+        }
+        let mut buf = Vec::new();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("{}: cannot read input", self.name))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        if self.number == 1 && buf.starts_with(b"\xef\xbb\xbf") {
+            buf.drain(..3);
+        }
+        let text = String::from_utf8(buf).map_err(|e| {
+            let column = e.utf8_error().valid_up_to() + 1;
+            anyhow!(
+                "{}:{}: invalid UTF-8 at byte column {column}; the input must be UTF-8",
+                self.name,
+                self.number
+            )
+        })?;
+        Ok(Some((self.number, text)))
+    }
+
+    /// Up to `n` lines (fewer only at the end).
+    pub fn chunk(&mut self, n: usize) -> Result<Vec<(usize, String)>> {
+        let mut lines = Vec::with_capacity(n.min(4096));
+        while lines.len() < n {
+            match self.next_line()? {
+                Some(line) => lines.push(line),
+                None => break,
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Whether the first line starts with `{` (a SQuAD JSON file); the line stays to be read.
+    pub fn starts_with_brace(&mut self) -> Result<bool> {
+        let first = self.next_line()?;
+        let brace = first
+            .as_ref()
+            .is_some_and(|(_, text)| text.trim_start().starts_with('{'));
+        self.peeked = first;
+        Ok(brace)
+    }
+
+    /// Everything not read yet, as bytes.
+    pub fn rest(&mut self) -> Result<Vec<u8>> {
+        let mut bytes = self
+            .peeked
+            .take()
+            .map(|(_, l)| l + "\n")
+            .unwrap_or_default()
+            .into_bytes();
+        self.reader
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("{}: cannot read input", self.name))?;
+        Ok(bytes)
+    }
+}
+
+/// Standard output, flushed after every chunk; a closed pipe (`| head`) ends the run quietly.
+pub struct Output {
+    pub format: Format,
+    writer: std::io::StdoutLock<'static>,
+    pub closed: bool,
+}
+
+impl Output {
+    pub fn new(format: Format) -> Self {
+        Self {
+            format,
+            writer: std::io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    pub fn emit(&mut self, text: &str) -> Result<()> {
+        match self
+            .writer
+            .write_all(text.as_bytes())
+            .and_then(|()| self.writer.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(anyhow!("cannot write predictions to stdout: {e}")),
+        }
+    }
+}
+
+/// What a prediction is keyed by in the output: its input line, or its SQuAD question id.
+#[derive(Clone, Copy)]
+pub enum Key<'a> {
+    Line(usize),
+    Id(&'a str),
+}
+
+impl Key<'_> {
+    /// A JSON object that starts with `"line": n` or `"id": "..."`.
+    pub fn object(self) -> Map<String, Value> {
+        let mut map = Map::new();
+        match self {
+            Key::Line(n) => map.insert("line".into(), n.into()),
+            Key::Id(id) => map.insert("id".into(), id.into()),
+        };
+        map
+    }
+}
+
+pub fn push_json(out: &mut String, map: Map<String, Value>) {
+    out.push_str(&Value::Object(map).to_string());
+    out.push('\n');
+}

@@ -1,0 +1,91 @@
+//! `koelectra-ft squad`: a run config to a finished run — read the SQuAD files and cut them into
+//! windows, build the model, hand both to the training driver; and the config's window and decoding
+//! settings (which `predict` reads too).
+use anyhow::{Context, Result};
+use tch::Device;
+
+use crate::config::Config;
+use crate::model::heads::QuestionAnswerer;
+use crate::model::source;
+use crate::model::weights::HeadInfo;
+use crate::model::HeadKind;
+use crate::tasks::squad::eval::QaModel;
+use crate::tasks::squad::features::{self, Split};
+use crate::tasks::squad::{Decoding, Windows};
+use crate::text::Tokenizer;
+use crate::train::driver::{self, RunSettings, Saving, Splits};
+use crate::train::setup::{load_tokenizer, model_source};
+
+/// Runs the `squad` subcommand for a loaded config.
+pub fn run(cfg: &Config, device: Device) -> Result<()> {
+    let source = model_source(cfg)?;
+    let tokenizer = load_tokenizer(cfg, &source)?;
+    let tok = tokenizer.as_ref();
+    let train_split = match cfg.do_train {
+        true => Some(read_split(cfg, "train", &cfg.train_file, true, tok)?),
+        false => None,
+    };
+    // The predict file is KorQuAD's official dev set: the reported (test) split, never used to select.
+    let test = match cfg.do_eval || cfg.evaluate_during_training {
+        true => Some(read_split(cfg, "test", &cfg.predict_file, false, tok)?),
+        false => None,
+    };
+    tch::manual_seed(cfg.seed as i64);
+    let (vs, model, model_config) = source::build(&source, HeadKind::QuestionAnswering, device, QuestionAnswerer::new)?;
+    let task = QaModel {
+        model,
+        pad_id: tok.pad_id(),
+        device,
+        max_seq_length: cfg.max_seq_length,
+        eval_batch_size: cfg.eval_batch_size,
+        decoding: decoding(cfg),
+    };
+    log::info!("device {device:?}");
+    let splits = Splits {
+        train: train_split.as_ref(),
+        dev: None,
+        test: test.as_ref(),
+        eval_during_training: test.as_ref().filter(|_| cfg.evaluate_during_training),
+    };
+    let head = HeadInfo {
+        architecture: HeadKind::QuestionAnswering.architecture(model_config.family),
+        labels: vec!["LABEL_0".to_string(), "LABEL_1".to_string()],
+    };
+    let saving = Saving {
+        source: &source,
+        model_config: &model_config,
+        head,
+        tokenizer: tok,
+    };
+    driver::execute(&RunSettings::new(cfg)?, &vs, &task, splits, saving)
+}
+
+/// The `name` split of `file` (`training`: the train file, with answer targets; else the predict file).
+fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok: &dyn Tokenizer) -> Result<Split> {
+    let key = if training { "train_file" } else { "predict_file" };
+    let path = cfg
+        .data_path(file)
+        .with_context(|| format!("config key \"{key}\" is empty"))?;
+    features::read_split(&path, name, tok, &windows(cfg), training, cfg.version_2_with_negative)
+}
+
+/// The window settings of a run config.
+pub fn windows(cfg: &Config) -> Windows {
+    Windows {
+        max_seq_length: cfg.max_seq_length,
+        doc_stride: cfg.doc_stride,
+        max_query_length: cfg.max_query_length,
+        threads: cfg.threads.max(1),
+    }
+}
+
+/// The decoding settings of a run config.
+pub fn decoding(cfg: &Config) -> Decoding {
+    Decoding {
+        n_best_size: cfg.n_best_size,
+        max_answer_length: cfg.max_answer_length,
+        do_lower_case: cfg.do_lower_case,
+        version_2_with_negative: cfg.version_2_with_negative,
+        null_score_diff_threshold: cfg.null_score_diff_threshold,
+    }
+}

@@ -1,0 +1,246 @@
+//! Loading a config: the name resolved to a file or to the copy embedded in the binary, the JSON
+//! parsed, `--set key=value` overrides applied, every key checked against the key table, the
+//! struct deserialized and the values validated. Every error is one line naming the source.
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::{Map, Value};
+
+use super::keys::{closest_key, key_kind, KeyKind, REQUIRED_KEYS};
+use super::{usage_error, Config};
+
+include!(concat!(env!("OUT_DIR"), "/embedded_configs.rs"));
+
+/// Names (`<task>/<file>.json`) of the configs embedded in the binary, sorted.
+pub fn embedded_config_names() -> Vec<&'static str> {
+    EMBEDDED_CONFIGS.iter().map(|(name, _)| *name).collect()
+}
+
+/// The embedded config text for `<task>/<file>.json`.
+pub fn embedded_config(name: &str) -> Option<&'static str> {
+    let found = EMBEDDED_CONFIGS.iter().find(|(n, _)| *n == name);
+    found.map(|(_, text)| *text)
+}
+
+/// Loads the config `name` for `task`, applies `--set key=value` overrides and validates it.
+///
+/// `name` resolves to: `name` as a path if that file exists; else `<config_dir>/<task>/<name>`
+/// (`config_dir` defaults to `configs`); else the embedded `<task>/<name>`. A missing `.json`
+/// suffix is tried too. The config's `task` must equal `task`.
+pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides: &[String]) -> Result<Config> {
+    let (label, text) = resolve_config(task, name, config_dir)?;
+    let config = parse_config(&label, &text, overrides)?;
+    if config.task != task {
+        return Err(usage_error(format!(
+            "{label}: config key \"task\" is {:?} but --task is {task:?}",
+            config.task
+        )));
+    }
+    Ok(config)
+}
+
+/// Parses config JSON `text` (`label` names its source in errors), applies overrides, validates.
+pub fn parse_config(label: &str, text: &str, overrides: &[String]) -> Result<Config> {
+    let mut sources = Sources::new(label);
+    let mut map = parse_json(label, text)?;
+    apply_overrides(&mut map, overrides, &mut sources)?;
+    check_keys(&mut map, &sources)?;
+    let config: Config =
+        serde_json::from_value(Value::Object(map)).map_err(|e| usage_error(format!("{label}: {e}")))?;
+    validate(&config, &sources)?;
+    Ok(config)
+}
+
+/// Where each key's value came from, for error messages.
+struct Sources {
+    /// The config file (or embedded name).
+    file: String,
+    /// Overridden keys and the `--set ...` argument that set them.
+    overrides: BTreeMap<String, String>,
+}
+
+impl Sources {
+    fn new(file: &str) -> Self {
+        let overrides = BTreeMap::new();
+        Sources {
+            file: file.to_string(),
+            overrides,
+        }
+    }
+
+    fn label(&self, key: &str) -> &str {
+        self.overrides.get(key).unwrap_or(&self.file)
+    }
+}
+
+/// Finds the config text; returns (label for messages, text).
+fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(String, String)> {
+    let names = candidate_names(name);
+    let dir = config_dir.unwrap_or(Path::new("configs")).join(task);
+    let paths = names.iter().map(PathBuf::from);
+    let paths: Vec<PathBuf> = paths.chain(names.iter().map(|n| dir.join(n))).collect();
+    let mut tried: Vec<String> = Vec::new();
+    for path in &paths {
+        if path.is_file() {
+            return read_config_file(path);
+        }
+        tried.push(path.display().to_string());
+    }
+    for key in names.iter().map(|n| format!("{task}/{n}")) {
+        if let Some(text) = embedded_config(&key) {
+            return Ok((format!("embedded:{key}"), text.to_string()));
+        }
+        tried.push(format!("embedded:{key}"));
+    }
+    let tried = tried.join(", ");
+    Err(usage_error(format!(
+        "config {name:?} for task {task:?} not found; tried: {tried}"
+    )))
+}
+
+/// `name`, plus `name.json` when it lacks the suffix.
+fn candidate_names(name: &str) -> Vec<String> {
+    let mut names = vec![name.to_string()];
+    if !name.ends_with(".json") {
+        names.push(format!("{name}.json"));
+    }
+    names
+}
+
+fn read_config_file(path: &Path) -> Result<(String, String)> {
+    let label = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((label, text)),
+        Err(e) => Err(usage_error(format!("{label}: cannot read config: {e}"))),
+    }
+}
+
+/// JSON text -> top-level object; syntax errors name line and column.
+fn parse_json(label: &str, text: &str) -> Result<Map<String, Value>> {
+    let value: Value = serde_json::from_str(text).map_err(|e| json_error(label, &e))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(usage_error(format!(
+            "{label}: a config must be a JSON object, got {}",
+            short_json(&other)
+        ))),
+    }
+}
+
+fn json_error(label: &str, e: &serde_json::Error) -> anyhow::Error {
+    let (line, column) = (e.line(), e.column());
+    let msg = e.to_string();
+    let suffix = format!(" at line {line} column {column}");
+    let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+    usage_error(format!("{label}: invalid JSON at line {line}, column {column}: {msg}"))
+}
+
+/// Applies `key=value` overrides; values parse as JSON when they can, else as strings.
+fn apply_overrides(map: &mut Map<String, Value>, overrides: &[String], sources: &mut Sources) -> Result<()> {
+    for raw in overrides {
+        let label = format!("--set {}", raw.escape_debug());
+        let (key, text) = raw
+            .split_once('=')
+            .ok_or_else(|| usage_error(format!("{label}: expected KEY=VALUE")))?;
+        let key = key.trim();
+        let kind = key_kind(key).ok_or_else(|| unknown_key(&label, key))?;
+        map.insert(key.to_string(), override_value(kind, text));
+        sources.overrides.insert(key.to_string(), label);
+    }
+    Ok(())
+}
+
+/// The JSON value of an override: string keys take the text as is (`null` clears optional ones).
+fn override_value(kind: KeyKind, text: &str) -> Value {
+    match kind {
+        KeyKind::Str => Value::String(text.to_string()),
+        KeyKind::OptStr if text != "null" => Value::String(text.to_string()),
+        _ => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
+    }
+}
+
+/// Every key known and of the right kind (normalized in place), required keys present.
+fn check_keys(map: &mut Map<String, Value>, sources: &Sources) -> Result<()> {
+    for (key, value) in map.iter_mut() {
+        let label = sources.label(key);
+        let kind = key_kind(key).ok_or_else(|| unknown_key(label, key))?;
+        *value = kind.normalize(value).ok_or_else(|| {
+            let expected = kind.expected();
+            let got = short_json(value);
+            usage_error(format!("{label}: config key {key:?} must be {expected}, got {got}"))
+        })?;
+    }
+    match REQUIRED_KEYS.iter().find(|k| !map.contains_key(**k)) {
+        Some(key) => Err(usage_error(format!("{}: missing config key {key:?}", sources.file))),
+        None => Ok(()),
+    }
+}
+
+fn unknown_key(label: &str, key: &str) -> anyhow::Error {
+    let near = closest_key(key);
+    usage_error(format!("{label}: unknown config key {key:?} (did you mean {near:?}?)"))
+}
+
+/// A value as compact JSON for messages, cut to 60 chars.
+fn short_json(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+/// Range and consistency checks on a deserialized config.
+fn validate(c: &Config, s: &Sources) -> Result<()> {
+    let names = crate::tasks::names();
+    let tasks = names.join(", ");
+    check(s, "task", names.contains(&c.task.as_str()), &tasks, &c.task)?;
+    check(s, "learning_rate", c.learning_rate > 0.0, "> 0", c.learning_rate)?;
+    let warmup = (0.0..1.0).contains(&c.warmup_proportion);
+    check(s, "warmup_proportion", warmup, "in [0, 1)", c.warmup_proportion)?;
+    check(s, "weight_decay", c.weight_decay >= 0.0, ">= 0", c.weight_decay)?;
+    check(s, "adam_epsilon", c.adam_epsilon > 0.0, "> 0", c.adam_epsilon)?;
+    check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
+    if c.fp16 && c.bf16 {
+        let label = s.label("fp16");
+        return Err(usage_error(format!(
+            "{label}: config keys \"fp16\" and \"bf16\" cannot both be true"
+        )));
+    }
+    check_model_source(c, s)
+}
+
+/// One range check: `<label>: config key "k" must be <what>, got <value>`.
+fn check(s: &Sources, key: &str, ok: bool, what: &str, got: impl fmt::Debug) -> Result<()> {
+    if ok {
+        return Ok(());
+    }
+    let label = s.label(key);
+    let what = if key == "task" {
+        format!("one of {what}")
+    } else {
+        format!("a number {what}")
+    };
+    Err(usage_error(format!(
+        "{label}: config key {key:?} must be {what}, got {got:?}"
+    )))
+}
+
+/// A model comes from `model_name_or_path`, or from `model_config` plus `vocab_file`.
+fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
+    if !c.model_name_or_path.is_empty() {
+        return Ok(());
+    }
+    let file = &s.file;
+    match (&c.model_config, &c.vocab_file) {
+        (Some(_), Some(_)) => Ok(()),
+        (Some(_), None) => Err(usage_error(format!(
+            "{file}: config key \"model_config\" needs \"vocab_file\" when \"model_name_or_path\" is empty"
+        ))),
+        _ => Err(usage_error(format!(
+            "{file}: config needs \"model_name_or_path\" (or \"model_config\" and \"vocab_file\")"
+        ))),
+    }
+}

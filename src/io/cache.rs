@@ -1,0 +1,173 @@
+//! On-disk feature cache: encoded examples stored under a key that hashes everything they depend
+//! on (data file bytes, tokenizer files, lengths, the feature code's version), so a second run skips
+//! tokenisation and a changed input can never reuse a stale cache (the reference keyed its cache by
+//! task, model name and length only).
+//!
+//! Location: `$KOELECTRA_FT_CACHE`, else `$XDG_CACHE_HOME/koelectra-ft`, else
+//! `~/.cache/koelectra-ft`. Set `KOELECTRA_FT_CACHE=off` to disable it.
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bump when the feature code changes what it produces.
+pub const FEATURE_VERSION: u32 = 1;
+
+/// Builds a cache key from named parts.
+#[derive(Debug, Clone)]
+pub struct Key {
+    hasher: Sha256,
+}
+
+impl Key {
+    /// Starts a key for `kind` (e.g. `"seq-cls"`) at the current feature version.
+    pub fn new(kind: &str) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("koelectra-ft features v{FEATURE_VERSION} {kind}\0"));
+        Self { hasher }
+    }
+
+    /// Adds a value (settings such as max length, do_lower_case).
+    pub fn value(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.hasher.update(format!("{name}={value}\0"));
+        self
+    }
+
+    /// Adds the bytes of a file.
+    pub fn file(mut self, path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        self.hasher.update(format!("file {}\0", bytes.len()));
+        self.hasher.update(&bytes);
+        Ok(self)
+    }
+
+    /// Adds already-loaded bytes (e.g. a serialised tokenizer).
+    pub fn bytes(mut self, name: &str, bytes: &[u8]) -> Self {
+        self.hasher.update(format!("{name} {}\0", bytes.len()));
+        self.hasher.update(bytes);
+        self
+    }
+
+    fn hex(self) -> String {
+        self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The cache folder, or `None` when disabled.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("KOELECTRA_FT_CACHE") {
+        Some(v) if v == "off" || v == "0" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("koelectra-ft"))
+        }
+    }
+}
+
+/// Rows of integer columns: each row is a fixed number of `Vec<i64>` fields (ids, type ids, ...).
+pub type Rows = Vec<Vec<Vec<i64>>>;
+
+/// Loads the rows stored under `key`, or computes them with `build` and stores them.
+/// A cache that cannot be read or written is logged and bypassed, never fatal.
+pub fn load_or_build(key: Key, label: &str, build: impl FnOnce() -> Result<Rows>) -> Result<(Rows, bool)> {
+    let Some(dir) = cache_dir() else {
+        return Ok((build()?, false));
+    };
+    let path = dir.join(format!("{}.bin", key.hex()));
+    if let Ok(bytes) = std::fs::read(&path) {
+        match decode(&bytes) {
+            Ok(rows) => {
+                log::debug!("{label}: features from cache {}", path.display());
+                return Ok((rows, true));
+            }
+            Err(err) => log::warn!("{label}: ignoring unreadable cache {}: {err:#}", path.display()),
+        }
+    }
+    let rows = build()?;
+    let stored = std::fs::create_dir_all(&dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| super::atomic::write_file(&path, &encode(&rows)));
+    if let Err(err) = stored {
+        log::warn!("{label}: cannot write feature cache {}: {err:#}", path.display());
+    }
+    Ok((rows, false))
+}
+
+const MAGIC: &[u8; 8] = b"KEFTFC01";
+
+/// `MAGIC, rows: u64, then per row: fields: u32, per field: len: u32, values: i32 LE`.
+fn encode(rows: &Rows) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend((rows.len() as u64).to_le_bytes());
+    for row in rows {
+        out.extend((row.len() as u32).to_le_bytes());
+        for field in row {
+            out.extend((field.len() as u32).to_le_bytes());
+            for &v in field {
+                out.extend((v as i32).to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+fn decode(bytes: &[u8]) -> Result<Rows> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let slice = bytes.get(at..at + n).context("truncated cache file")?;
+        at += n;
+        Ok(slice)
+    };
+    if take(8)? != MAGIC {
+        bail!("not a feature cache file");
+    }
+    let u32_at = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let n = u64::from_le_bytes(take(8)?.try_into()?) as usize;
+    let mut rows = Vec::with_capacity(n.min(1 << 24));
+    for _ in 0..n {
+        let fields = u32_at(take(4)?);
+        let mut row = Vec::with_capacity(fields.min(16));
+        for _ in 0..fields {
+            let len = u32_at(take(4)?);
+            let raw = take(len * 4)?;
+            row.push(
+                raw.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
+                    .collect(),
+            );
+        }
+        rows.push(row);
+    }
+    if at != bytes.len() {
+        bail!("trailing bytes in cache file");
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let rows: Rows = vec![vec![vec![2, 5, 3], vec![0, 0, 0]], vec![vec![], vec![-100, 7]]];
+        assert_eq!(decode(&encode(&rows)).unwrap(), rows);
+        let bytes = encode(&rows);
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode(b"garbage").is_err());
+    }
+
+    #[test]
+    fn keys_change_with_every_part() {
+        let a = Key::new("seq-cls").value("max_len", 128).hex();
+        assert_eq!(a, Key::new("seq-cls").value("max_len", 128).hex());
+        assert_ne!(a, Key::new("seq-cls").value("max_len", 64).hex());
+        assert_ne!(a, Key::new("ner").value("max_len", 128).hex());
+        assert_ne!(
+            Key::new("x").bytes("f", b"ab").hex(),
+            Key::new("x").bytes("f", b"ac").hex()
+        );
+    }
+}

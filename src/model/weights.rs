@@ -1,0 +1,245 @@
+//! Load and save Hugging Face checkpoints: `config.json` + `model.safetensors` (or a zip-format
+//! `pytorch_model.bin`) + tokenizer files.
+use super::{Family, ModelConfig};
+use anyhow::{bail, Context, Result};
+use safetensors::tensor::{Dtype, TensorView};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tch::{nn::VarStore, Kind, Tensor};
+
+/// What a load did besides copying: head tensors left freshly initialised, file tensors ignored.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LoadReport {
+    pub fresh: Vec<String>,
+    pub unexpected: Vec<String>,
+}
+
+/// The weights file of a checkpoint directory: `model.safetensors`, else `pytorch_model.bin`.
+pub fn weights_file(dir: &Path) -> Result<PathBuf> {
+    for name in ["model.safetensors", "pytorch_model.bin"] {
+        let path = dir.join(name);
+        if path.is_file() {
+            return Ok(path);
+        }
+    }
+    if dir.join("model.safetensors.index.json").is_file() || dir.join("pytorch_model.bin.index.json").is_file() {
+        bail!(
+            "{}: sharded checkpoints are not supported; merge the shards into one model.safetensors",
+            dir.display()
+        );
+    }
+    bail!("{}: no model.safetensors or pytorch_model.bin found", dir.display())
+}
+
+/// Reads every tensor of a weights file, choosing the reader by magic bytes.
+pub fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
+    let head = read_head(path)?;
+    // safetensors: a little-endian u64 header length, then the JSON header. Check it before the
+    // pickle magic: a header length whose low byte is 0x80 looks like a pickle's first byte.
+    let tensors = if head.starts_with(b"PK\x03\x04") {
+        Tensor::loadz_multi(path)
+    } else if head.len() == 9 && head[8] == b'{' {
+        Tensor::read_safetensors(path)
+    } else if head.first() == Some(&0x80) {
+        bail!(
+            "{}: legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch >= 1.6 \
+             (`torch.save(torch.load(f), f)`) or convert it to model.safetensors",
+            path.display()
+        )
+    } else {
+        bail!(
+            "{}: neither a safetensors file nor a zip-format PyTorch checkpoint",
+            path.display()
+        )
+    };
+    tensors.with_context(|| format!("cannot read weights from {}", path.display()))
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut head = Vec::with_capacity(9);
+    file.by_ref()
+        .take(9)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(head)
+}
+
+/// Maps old or bare-model names onto ours: `LayerNorm.gamma/beta` → `weight/bias`, and the
+/// family's prefix (`electra.`) added to names saved from a bare encoder (`ElectraModel`).
+pub fn normalize_name(name: &str, family: &Family) -> String {
+    let name = name
+        .strip_suffix(".gamma")
+        .map(|n| format!("{n}.weight"))
+        .unwrap_or_else(|| name.to_string());
+    let name = name.strip_suffix(".beta").map(|n| format!("{n}.bias")).unwrap_or(name);
+    if family.bare_prefixes.iter().any(|p| name.starts_with(p)) {
+        format!("{}.{name}", family.prefix)
+    } else {
+        name
+    }
+}
+
+/// Copies a checkpoint's tensors into `vs` (a model of `family`), casting to each variable's dtype.
+/// Variables under `head_prefixes` may be missing (they keep their fresh init); any other missing
+/// variable, or a shape mismatch, is an error.
+pub fn load_weights(vs: &VarStore, path: &Path, family: &Family, head_prefixes: &[&str]) -> Result<LoadReport> {
+    let mut file: HashMap<String, Tensor> = read_tensors(path)?
+        .into_iter()
+        .map(|(name, t)| (normalize_name(&name, family), t))
+        .collect();
+    let mut report = LoadReport::default();
+    let variables = vs.variables();
+    let mut names: Vec<&String> = variables.keys().collect();
+    names.sort();
+    let mut missing = vec![];
+    for name in names {
+        let var = &variables[name];
+        match file.remove(name.as_str()) {
+            Some(src) => copy_checked(var, &src, name, path)?,
+            None if head_prefixes.iter().any(|p| name.starts_with(p)) => report.fresh.push(name.clone()),
+            None => missing.push(name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{}: checkpoint lacks {} encoder tensor(s), e.g. {} (is this an {} checkpoint?)",
+            path.display(),
+            missing.len(),
+            missing[..missing.len().min(3)].join(", "),
+            family.hf_model_type.to_uppercase()
+        );
+    }
+    report.unexpected = file.into_keys().filter(|n| !n.ends_with("position_ids")).collect();
+    report.unexpected.sort();
+    Ok(report)
+}
+
+fn copy_checked(var: &Tensor, src: &Tensor, name: &str, path: &Path) -> Result<()> {
+    if var.size() != src.size() {
+        bail!(
+            "{}: tensor {name} has shape {:?} in the checkpoint but the model expects {:?}",
+            path.display(),
+            src.size(),
+            var.size()
+        );
+    }
+    let mut dst = var.shallow_clone();
+    tch::no_grad(|| dst.f_copy_(&src.to_kind(var.kind())))
+        .with_context(|| format!("cannot copy tensor {name} from {}", path.display()))
+}
+
+/// Writes `model.safetensors` (HF names, `{"format": "pt"}` metadata) atomically.
+pub fn save_weights(vs: &VarStore, path: &Path) -> Result<()> {
+    let mut tensors: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(name, t)| (name, t.detach().to_device(tch::Device::Cpu).contiguous()))
+        .collect();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let bytes: Vec<(String, Vec<u8>, Kind, Vec<usize>)> = tensors
+        .iter()
+        .map(|(name, t)| {
+            let numel = t.numel();
+            let mut buf = vec![0u8; numel * t.kind().elt_size_in_bytes()];
+            t.f_copy_data_u8(&mut buf, numel)?;
+            let shape = t.size().iter().map(|&d| d as usize).collect();
+            Ok((name.clone(), buf, t.kind(), shape))
+        })
+        .collect::<Result<_>>()?;
+    let views = bytes
+        .iter()
+        .map(|(name, buf, kind, shape)| Ok((name.as_str(), TensorView::new(dtype_of(*kind)?, shape.clone(), buf)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let metadata = Some(HashMap::from([("format".to_string(), "pt".to_string())]));
+    let serialized = safetensors::tensor::serialize(views, &metadata)?;
+    crate::io::atomic::write_file(path, &serialized)
+}
+
+fn dtype_of(kind: Kind) -> Result<Dtype> {
+    Ok(match kind {
+        Kind::Float => Dtype::F32,
+        Kind::Double => Dtype::F64,
+        Kind::Half => Dtype::F16,
+        Kind::BFloat16 => Dtype::BF16,
+        Kind::Int64 => Dtype::I64,
+        Kind::Int => Dtype::I32,
+        Kind::Bool => Dtype::BOOL,
+        Kind::Uint8 => Dtype::U8,
+        other => bail!("cannot save tensors of kind {other:?}"),
+    })
+}
+
+/// Labels of a head, recorded in `config.json` as HF does (`id2label` keys are decimal strings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadInfo {
+    pub architecture: String,
+    pub labels: Vec<String>,
+}
+
+/// The `config.json` HF writes for a fine-tuned model: the encoder config plus head metadata.
+pub fn config_json(cfg: &ModelConfig, head: &HeadInfo) -> serde_json::Value {
+    let mut obj = cfg.json.clone();
+    let id2label: serde_json::Map<_, _> = head
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), l.clone().into()))
+        .collect();
+    let label2id: serde_json::Map<_, _> = head
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), i.into()))
+        .collect();
+    obj.insert("architectures".into(), serde_json::json!([head.architecture]));
+    obj.insert("model_type".into(), cfg.family.hf_model_type.into());
+    obj.insert("num_labels".into(), head.labels.len().into());
+    obj.insert("id2label".into(), id2label.into());
+    obj.insert("label2id".into(), label2id.into());
+    obj.into()
+}
+
+/// Saves a checkpoint directory atomically: `config.json`, `model.safetensors` and whatever
+/// `extra` writes (tokenizer files, training state) into the temporary directory.
+pub fn save_checkpoint(
+    dir: &Path,
+    vs: &VarStore,
+    cfg: &ModelConfig,
+    head: &HeadInfo,
+    extra: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    crate::io::atomic::write_dir(dir, |tmp| {
+        let config = serde_json::to_string_pretty(&config_json(cfg, head))?;
+        crate::io::atomic::write_file(&tmp.join("config.json"), format!("{config}\n").as_bytes())?;
+        save_weights(vs, &tmp.join("model.safetensors"))?;
+        extra(tmp)
+    })
+    .with_context(|| format!("cannot save checkpoint {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors header length of 0x..80 bytes starts the file with the pickle magic byte.
+    #[test]
+    fn safetensors_with_0x80_header_length_is_not_a_pickle() {
+        let dir = std::env::temp_dir().join(format!("koelectra-ft-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("model.safetensors");
+        let found = (1..200).find(|n| {
+            let name = "w".repeat(*n);
+            Tensor::write_safetensors(
+                &[(name.as_str(), Tensor::zeros([2], (Kind::Float, tch::Device::Cpu)))],
+                &path,
+            )
+            .unwrap();
+            std::fs::read(&path).unwrap()[0] == 0x80
+        });
+        assert!(found.is_some(), "no name length gives a 0x80 header length");
+        assert_eq!(read_tensors(&path).unwrap().len(), 1);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

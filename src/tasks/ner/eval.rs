@@ -1,0 +1,182 @@
+//! NER inference: the predicted tag of every kept word (shared with `predict`) and the evaluation
+//! of a split: the reference's loss, seqeval's entity scores and report, and the predicted tags.
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tch::{Device, Kind, Tensor};
+
+use super::features::{pad_ner_batch, NerFeature, Split};
+use super::{seqeval, IGNORE_INDEX, NAVER_NER_LABELS};
+use crate::infer::{argmax, in_input_order, Evaluation, Metrics, PredictionFile, TaskModel};
+use crate::io::progress;
+use crate::model::heads::TokenClassifier;
+
+/// A token classifier for Naver NER, on its device.
+pub struct NerModel {
+    pub model: TokenClassifier,
+    pub pad_id: i64,
+    pub device: Device,
+    pub eval_batch_size: usize,
+    /// Words cut off by `max_seq_len` are scored as `O` predictions (`ner_score_truncated`).
+    pub score_truncated: bool,
+}
+
+/// Per sentence, the predicted tag ids of its kept words (the argmax at each word's first sub-token,
+/// the positions whose label is not the ignore index), in input order; eval mode under no-grad. The
+/// forward passes run on length-sorted batches of `batch_size`; `each` sees every batch's sentence
+/// indices, logits and padded labels (the evaluation sums the loss there).
+pub fn predict_word_tags(
+    model: &TokenClassifier,
+    features: &[NerFeature],
+    pad_id: i64,
+    device: Device,
+    batch_size: usize,
+    mut each: impl FnMut(&[usize], &Tensor, &Tensor) -> Result<()>,
+) -> Result<Vec<Vec<usize>>> {
+    let lengths: Vec<usize> = features.iter().map(|f| f.input_ids.len()).collect();
+    in_input_order(&lengths, batch_size, |idx| {
+        let rows: Vec<&NerFeature> = idx.iter().map(|&i| &features[i]).collect();
+        let (batch, labels) = pad_ner_batch(&rows, pad_id, device);
+        let logits = model.forward_t(&batch, false);
+        each(idx, &logits, &labels)?;
+        let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
+        let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
+        let tags = idx.iter().zip(rows).map(|(&i, positions)| {
+            let labels = &features[i].label_ids;
+            let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
+            word_starts.map(|(_, p)| argmax(&p)).collect()
+        });
+        Ok(tags.collect())
+    })
+}
+
+/// The tag of every word of an `n_words`-word sentence from its kept words' tag ids: words beyond the
+/// truncation read `O` (as `ner_score_truncated` scores them).
+pub fn word_tags<'a, S: AsRef<str>>(ids: &[usize], n_words: usize, labels: &'a [S]) -> Vec<&'a str> {
+    let mut tags: Vec<&str> = ids.iter().map(|&l| labels.get(l).map_or("O", AsRef::as_ref)).collect();
+    tags.resize(n_words, "O");
+    tags
+}
+
+impl TaskModel for NerModel {
+    type Split = Split;
+
+    /// Loss, entity scores with the per-type report, and the predicted tags of a split.
+    fn evaluate(&self, split: &Split) -> Result<Evaluation> {
+        let started = Instant::now();
+        let (loss, preds) = self.predict(split)?;
+        let (gold, pred) = self.tag_sequences(split, &preds);
+        let scores = seqeval::score(&gold, &pred)?;
+        let metrics: Metrics = vec![
+            ("loss".into(), loss),
+            ("precision".into(), scores.precision),
+            ("recall".into(), scores.recall),
+            ("f1".into(), scores.f1),
+        ];
+        // One line per sentence in the input format; words beyond the truncation read as `O`.
+        let mut tsv = String::new();
+        for (example, ids) in split.examples.iter().zip(&preds) {
+            let tags = word_tags(ids, example.words.len(), &NAVER_NER_LABELS);
+            tsv.push_str(&format!("{}\t{}\n", example.words.join(" "), tags.join(" ")));
+        }
+        Ok(Evaluation {
+            loss,
+            metrics,
+            report: Some(seqeval::classification_report(&scores, 2)),
+            predictions: vec![PredictionFile {
+                prefix: "predictions",
+                ext: "tsv",
+                squad_layout: false,
+                content: tsv,
+            }],
+            samples_per_second: split.examples.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        })
+    }
+
+    /// The mean token loss of the split's sentences `idx`.
+    fn train_loss(&self, split: &Split, idx: &[usize]) -> Result<Tensor> {
+        let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
+        let (batch, labels) = pad_ner_batch(&rows, self.pad_id, self.device);
+        let logits = self.model.forward_t(&batch, true);
+        Ok(self.model.loss(&logits, &labels))
+    }
+
+    fn selection_metric(&self) -> &'static str {
+        super::INFO.selection_metric
+    }
+}
+
+impl NerModel {
+    /// The reference's loss (mean of per-batch mean losses over batches of `eval_batch_size` in input
+    /// order) and, per sentence, the predicted tag ids of its kept words. The forward passes run on
+    /// length-sorted batches; per-sentence loss sums rebuild the input-order batch means exactly.
+    fn predict(&self, split: &Split) -> Result<(f64, Vec<Vec<usize>>)> {
+        let bs = self.eval_batch_size;
+        let batches = split.features.len().div_ceil(bs.max(1));
+        let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
+        let mut loss_sums = vec![0f64; split.examples.len()];
+        let preds = predict_word_tags(
+            &self.model,
+            &split.features,
+            self.pad_id,
+            self.device,
+            bs,
+            |idx, logits, labels| {
+                let sums = Vec::<f64>::try_from(&sentence_loss_sums(logits, labels)).context("cannot read losses")?;
+                for (&i, sum) in idx.iter().zip(sums) {
+                    loss_sums[i] = sum;
+                }
+                bar.inc(1);
+                Ok(())
+            },
+        )?;
+        bar.finish_and_clear();
+        let counts: Vec<usize> = split.features.iter().map(|f| f.words_kept).collect();
+        Ok((reference_batch_mean(&loss_sums, &counts, bs), preds))
+    }
+
+    /// Gold and predicted tag sequences as scored: words cut off by truncation count as `O`
+    /// predictions with `ner_score_truncated`, else they are left out (the reference).
+    fn tag_sequences(&self, split: &Split, preds: &[Vec<usize>]) -> (Vec<Vec<&'static str>>, Vec<Vec<&'static str>>) {
+        let tag = |id: usize| NAVER_NER_LABELS.get(id).copied().unwrap_or("O");
+        let mut gold = Vec::with_capacity(preds.len());
+        let mut pred = Vec::with_capacity(preds.len());
+        for (example, p) in split.examples.iter().zip(preds) {
+            let scored = if self.score_truncated {
+                example.labels.len()
+            } else {
+                p.len()
+            };
+            gold.push(example.labels[..scored].iter().map(|&l| tag(l)).collect());
+            let mut tags: Vec<&str> = p.iter().map(|&l| tag(l)).collect();
+            tags.resize(scored, "O");
+            pred.push(tags);
+        }
+        (gold, pred)
+    }
+}
+
+/// Per-sentence sums of the token cross-entropies (ignored positions contribute 0), on the CPU.
+fn sentence_loss_sums(logits: &Tensor, labels: &Tensor) -> Tensor {
+    let (n, len) = (labels.size()[0], labels.size()[1]);
+    let classes = logits.size()[2];
+    logits
+        .view([-1, classes])
+        .to_kind(Kind::Float)
+        .cross_entropy_loss::<Tensor>(&labels.view([-1]), None, tch::Reduction::None, IGNORE_INDEX, 0.0)
+        .view([n, len])
+        .to_kind(Kind::Double)
+        .sum_dim_intlist(1, false, Kind::Double)
+        .to_device(Device::Cpu)
+}
+
+/// Mean over input-order batches of each batch's token-mean loss (the reference's eval loss).
+fn reference_batch_mean(sums: &[f64], counts: &[usize], batch_size: usize) -> f64 {
+    let batch_size = batch_size.max(1);
+    let means: Vec<f64> = sums
+        .chunks(batch_size)
+        .zip(counts.chunks(batch_size))
+        .map(|(s, c)| s.iter().sum::<f64>() / c.iter().sum::<usize>() as f64)
+        .collect();
+    means.iter().sum::<f64>() / means.len().max(1) as f64
+}

@@ -1,0 +1,424 @@
+//! The WordPiece tokenizer, configured like Hugging Face `ElectraTokenizerFast`.
+//!
+//! Built from a `vocab.txt` it is WordPiece (`[UNK]`, `##`, 100 chars per word) behind a
+//! `BertNormalizer` (clean_text, CJK spacing, no NFD unless lowercasing), `BertPreTokenizer`,
+//! `[CLS] A [SEP] (B [SEP])` post-processing and the WordPiece decoder, with the five special
+//! tokens registered as special added tokens. Ids equal HF's fast tokenizer for the same vocab,
+//! including longest-first pair truncation (ties give the extra token to the second sequence).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::{AddedToken, Encoding, NormalizerWrapper, PostProcessor};
+
+use super::{Encoded, Loader, Tokenizer};
+
+/// Padding token string.
+pub const PAD_TOKEN: &str = "[PAD]";
+/// Unknown-word token string.
+pub const UNK_TOKEN: &str = "[UNK]";
+/// Classification (sequence start) token string.
+pub const CLS_TOKEN: &str = "[CLS]";
+/// Separator token string.
+pub const SEP_TOKEN: &str = "[SEP]";
+/// Mask token string.
+pub const MASK_TOKEN: &str = "[MASK]";
+
+/// Longest model input HF records for KoELECTRA (`model_max_length`).
+const MODEL_MAX_LENGTH: usize = 512;
+
+/// Loads a model folder's `tokenizer.json` or `vocab.txt`.
+pub const LOADER: Loader = Loader {
+    name: "wordpiece",
+    applies: |dir| dir.join("tokenizer.json").is_file() || dir.join("vocab.txt").is_file(),
+    load: |dir| Ok(Box::new(WordPieceTokenizer::from_dir(dir)?)),
+};
+
+fn encoded(enc: &Encoding) -> Encoded {
+    let widen = |v: &[u32]| v.iter().map(|&x| i64::from(x)).collect();
+    Encoded {
+        ids: widen(enc.get_ids()),
+        type_ids: widen(enc.get_type_ids()),
+        attention_mask: widen(enc.get_attention_mask()),
+    }
+}
+
+/// HF `ElectraTokenizerFast` equivalent; cheap to share between threads (`encode` takes `&self`).
+#[derive(Debug, Clone)]
+pub struct WordPieceTokenizer {
+    inner: tokenizers::Tokenizer,
+    do_lower_case: bool,
+    pad_id: u32,
+    unk_id: u32,
+    cls_id: u32,
+    sep_id: u32,
+}
+
+impl WordPieceTokenizer {
+    /// Loads `dir/tokenizer.json` if present, else `dir/vocab.txt` (+ `tokenizer_config.json`).
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let json_path = dir.join("tokenizer.json");
+        let vocab_path = dir.join("vocab.txt");
+        let config = read_tokenizer_config(dir)?;
+        let config_lower = config
+            .as_ref()
+            .and_then(|c| c.get("do_lower_case"))
+            .and_then(Value::as_bool);
+        if json_path.is_file() {
+            Self::from_tokenizer_json(&json_path, config_lower)
+        } else if vocab_path.is_file() {
+            // KoELECTRA is cased everywhere, so a missing `do_lower_case` means false here
+            // (HF's class default would be true).
+            Self::from_vocab_file(&vocab_path, config_lower.unwrap_or(false))
+        } else {
+            bail!(
+                "no tokenizer in {}: expected tokenizer.json or vocab.txt",
+                dir.display()
+            )
+        }
+    }
+
+    /// Builds the tokenizer from a WordPiece `vocab.txt` (one token per line, line index = id).
+    pub fn from_vocab_file(path: &Path, do_lower_case: bool) -> Result<Self> {
+        let text = fs::read_to_string(path).with_context(|| format!("cannot read vocab file {}", path.display()))?;
+        // `read_bytes` gives the (private) map type WordPiece wants; fill it like HF's
+        // `load_vocab`: only line ends are stripped, and a repeated token keeps its last id.
+        let mut vocab = WordPiece::read_bytes(&[])
+            .map_err(anyhow::Error::msg)
+            .context("creating WordPiece vocab")?;
+        for (index, line) in text.lines().enumerate() {
+            let id = u32::try_from(index).context("vocab too large")?;
+            vocab.insert(line.to_owned(), id);
+        }
+        for tok in [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN] {
+            if !vocab.contains_key(tok) {
+                bail!(
+                    "vocab file {} has no {tok} token (needed by the ELECTRA tokenizer)",
+                    path.display()
+                );
+            }
+        }
+        let model = WordPiece::builder()
+            .vocab(vocab)
+            .unk_token(UNK_TOKEN.into())
+            .continuing_subword_prefix("##".into())
+            .max_input_chars_per_word(100)
+            .build()
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("building WordPiece from {}", path.display()))?;
+        let mut inner = tokenizers::Tokenizer::new(model);
+        inner
+            .with_normalizer(Some(bert_normalizer(do_lower_case, true)))
+            .map_err(anyhow::Error::msg)
+            .context("setting the normalizer")?;
+        inner.with_pre_tokenizer(Some(BertPreTokenizer));
+        inner.with_decoder(Some(WordPieceDecoder::default()));
+        // Registered in HF's order; ids come from the vocab ([MASK], if absent, gets a new id
+        // after the vocab exactly as HF would give it).
+        inner
+            .add_special_tokens(
+                [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN].map(|t| AddedToken::from(t, true)),
+            )
+            .map_err(anyhow::Error::msg)
+            .context("adding special tokens")?;
+        let lookup = |t: &str| {
+            inner
+                .token_to_id(t)
+                .ok_or_else(|| anyhow!("vocab file {} has no {t} token", path.display()))
+        };
+        let (cls_id, sep_id) = (lookup(CLS_TOKEN)?, lookup(SEP_TOKEN)?);
+        inner.with_post_processor(Some(BertProcessing::new(
+            (SEP_TOKEN.into(), sep_id),
+            (CLS_TOKEN.into(), cls_id),
+        )));
+        Self::finish(inner, do_lower_case, &path.display().to_string())
+    }
+
+    /// Loads a serialized `tokenizer.json`; `config_lower` (from tokenizer_config.json) wins
+    /// over the file's normalizer as in HF `ElectraTokenizerFast.__init__`.
+    fn from_tokenizer_json(path: &Path, config_lower: Option<bool>) -> Result<Self> {
+        let mut inner = tokenizers::Tokenizer::from_file(path)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("cannot load tokenizer {}", path.display()))?;
+        // Truncation is applied per call in `encode`; padding per batch by the caller.
+        inner
+            .with_truncation(None)
+            .map_err(anyhow::Error::msg)
+            .context("clearing truncation")?;
+        inner.with_padding(None);
+        let file_lower = match inner.get_normalizer() {
+            Some(NormalizerWrapper::BertNormalizer(n)) => Some((n.lowercase, n.clean_text)),
+            _ => None,
+        };
+        let do_lower_case = match (file_lower, config_lower) {
+            (Some((file, clean_text)), Some(cfg)) if file != cfg => {
+                inner
+                    .with_normalizer(Some(bert_normalizer(cfg, clean_text)))
+                    .map_err(anyhow::Error::msg)
+                    .context("setting the normalizer")?;
+                cfg
+            }
+            (Some((file, _)), _) => file,
+            (None, cfg) => cfg.unwrap_or(false),
+        };
+        Self::finish(inner, do_lower_case, &path.display().to_string())
+    }
+
+    fn finish(inner: tokenizers::Tokenizer, do_lower_case: bool, source: &str) -> Result<Self> {
+        let id = |t: &str| {
+            inner
+                .token_to_id(t)
+                .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token"))
+        };
+        Ok(Self {
+            pad_id: id(PAD_TOKEN)?,
+            unk_id: id(UNK_TOKEN)?,
+            cls_id: id(CLS_TOKEN)?,
+            sep_id: id(SEP_TOKEN)?,
+            do_lower_case,
+            inner,
+        })
+    }
+
+    /// Full encoding of `text` without special tokens or truncation, offsets in chars (QA).
+    pub fn encode_char_offsets_raw(&self, text: &str) -> Result<Encoding> {
+        self.inner
+            .encode_char_offsets(text, false)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("tokenizing {:?}", preview(text)))
+    }
+
+    /// Id of `tok` (model vocab or special token), if known.
+    pub fn token_to_id(&self, tok: &str) -> Option<i64> {
+        self.inner.token_to_id(tok).map(i64::from)
+    }
+
+    /// Number of ids, added tokens included (HF `len(tokenizer)`).
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Tokenizes one sequence without special tokens, no offsets.
+    fn raw(&self, text: &str) -> Result<Encoding> {
+        self.inner
+            .encode_fast(text, false)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("tokenizing {:?}", preview(text)))
+    }
+
+    /// Longest-first truncation to `max_length` (special tokens included), then `[CLS]`/`[SEP]`.
+    fn finish_pair(&self, mut a: Encoding, mut b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
+        let added = self
+            .inner
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(b.is_some()));
+        let budget = max_length
+            .checked_sub(added)
+            .ok_or_else(|| anyhow!("max_length {max_length} leaves no room for the {added} special tokens"))?;
+        let params = TruncationParams {
+            max_length: budget,
+            strategy: TruncationStrategy::LongestFirst,
+            stride: 0,
+            direction: TruncationDirection::Right,
+        };
+        if a.len() + b.as_ref().map_or(0, Encoding::len) > budget {
+            (a, b) = truncate_encodings(a, b, &params)
+                .map_err(anyhow::Error::msg)
+                .context("truncating")?;
+            // The cut-off tails are not used; drop them before post-processing copies them.
+            a.take_overflowing();
+            if let Some(b) = b.as_mut() {
+                b.take_overflowing();
+            }
+        }
+        let enc = self
+            .inner
+            .post_process(a, b, true)
+            .map_err(anyhow::Error::msg)
+            .context("adding special tokens")?;
+        Ok(encoded(&enc))
+    }
+}
+
+impl Tokenizer for WordPieceTokenizer {
+    /// Encodes `A` or the pair `(A, B)` with special tokens, longest-first truncated to `max_length`.
+    fn encode(&self, a: &str, b: Option<&str>, max_length: usize) -> Result<Encoded> {
+        let ea = self.raw(a)?;
+        let eb = b.map(|b| self.raw(b)).transpose()?;
+        self.finish_pair(ea, eb, max_length)
+    }
+
+    /// Encodes many `(A, B)` inputs in parallel, keeping their order.
+    fn encode_batch(&self, pairs: &[(&str, Option<&str>)], max_length: usize) -> Result<Vec<Encoded>> {
+        let firsts: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+        let seconds: Vec<&str> = pairs.iter().filter_map(|p| p.1).collect();
+        let firsts = self
+            .inner
+            .encode_batch_fast(firsts, false)
+            .map_err(anyhow::Error::msg)
+            .context("tokenizing a batch")?;
+        let mut seconds = self
+            .inner
+            .encode_batch_fast(seconds, false)
+            .map_err(anyhow::Error::msg)
+            .context("tokenizing a batch")?
+            .into_iter();
+        pairs
+            .iter()
+            .zip(firsts)
+            .map(|(pair, ea)| {
+                let eb = pair.1.and_then(|_| seconds.next());
+                self.finish_pair(ea, eb, max_length)
+            })
+            .collect()
+    }
+
+    /// Token ids of each word tokenized on its own, no special tokens (may be empty; NER).
+    fn encode_words(&self, words: &[&str]) -> Result<Vec<Vec<i64>>> {
+        words
+            .iter()
+            .map(|w| Ok(self.raw(w)?.get_ids().iter().map(|&i| i64::from(i)).collect()))
+            .collect()
+    }
+
+    /// Everything that decides the ids (vocab, normalizer, special tokens) as bytes, for cache keys.
+    fn fingerprint(&self) -> Result<Vec<u8>> {
+        let json = self
+            .inner
+            .to_string(false)
+            .map_err(anyhow::Error::msg)
+            .context("serialising the tokenizer")?;
+        Ok(format!("{json}\0lower={}", self.do_lower_case).into_bytes())
+    }
+
+    /// Id of `[PAD]`.
+    fn pad_id(&self) -> i64 {
+        i64::from(self.pad_id)
+    }
+
+    /// Id of `[CLS]`.
+    fn cls_id(&self) -> i64 {
+        i64::from(self.cls_id)
+    }
+
+    /// Id of `[SEP]`.
+    fn sep_id(&self) -> i64 {
+        i64::from(self.sep_id)
+    }
+
+    /// Id of `[UNK]`.
+    fn unk_id(&self) -> i64 {
+        i64::from(self.unk_id)
+    }
+
+    /// Whether input is lowercased (and accent-stripped) before WordPiece.
+    fn do_lower_case(&self) -> bool {
+        self.do_lower_case
+    }
+
+    /// Writes vocab.txt, tokenizer.json, tokenizer_config.json and special_tokens_map.json.
+    fn save(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let write = |name: &str, text: String| {
+            let p = dir.join(name);
+            fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
+        };
+
+        let vocab: BTreeMap<u32, String> = self.inner.get_vocab(true).into_iter().map(|(t, i)| (i, t)).collect();
+        let mut lines = String::new();
+        for (expected, (id, tok)) in (0u32..).zip(&vocab) {
+            if *id != expected {
+                bail!("cannot write vocab.txt: no token has id {expected} (duplicate vocab lines?)");
+            }
+            if tok.contains(['\n', '\r']) {
+                bail!("cannot write vocab.txt: token {id} contains a line break");
+            }
+            lines.push_str(tok);
+            lines.push('\n');
+        }
+        write("vocab.txt", lines)?;
+
+        let json = self
+            .inner
+            .to_string(true)
+            .map_err(anyhow::Error::msg)
+            .context("serializing tokenizer.json")?;
+        write("tokenizer.json", json)?;
+
+        let strip_accents = match self.inner.get_normalizer() {
+            Some(NormalizerWrapper::BertNormalizer(n)) => n.strip_accents,
+            _ => None,
+        };
+        let specials = json!({
+            "unk_token": UNK_TOKEN,
+            "sep_token": SEP_TOKEN,
+            "pad_token": PAD_TOKEN,
+            "cls_token": CLS_TOKEN,
+            "mask_token": MASK_TOKEN,
+        });
+        let mut config = json!({
+            "do_lower_case": self.do_lower_case,
+            "strip_accents": strip_accents,
+            "tokenize_chinese_chars": true,
+            "tokenizer_class": "ElectraTokenizer",
+            "model_max_length": MODEL_MAX_LENGTH,
+        });
+        if let (Some(c), Some(s)) = (config.as_object_mut(), specials.as_object()) {
+            c.extend(s.clone());
+        }
+        write("tokenizer_config.json", pretty(&config)?)?;
+        write("special_tokens_map.json", pretty(&specials)?)?;
+        Ok(())
+    }
+
+    fn encode_offsets(&self, text: &str) -> Result<Vec<(i64, (usize, usize))>> {
+        let enc = self.encode_char_offsets_raw(text)?;
+        Ok(enc
+            .get_ids()
+            .iter()
+            .map(|&id| i64::from(id))
+            .zip(enc.get_offsets().iter().copied())
+            .collect())
+    }
+
+    fn id_to_token(&self, id: i64) -> Option<String> {
+        self.inner.id_to_token(u32::try_from(id).ok()?)
+    }
+}
+
+/// HF's normalizer for ElectraTokenizerFast: no accent stripping unless lowercasing.
+fn bert_normalizer(lowercase: bool, clean_text: bool) -> BertNormalizer {
+    // `None` follows `lowercase` (HF's `strip_accents=None`); never NFD for cased vocabs,
+    // which would split Hangul syllables into jamo.
+    let strip_accents = if lowercase { None } else { Some(false) };
+    BertNormalizer::new(clean_text, true, strip_accents, lowercase)
+}
+
+/// Parsed `dir/tokenizer_config.json`, if the file exists.
+fn read_tokenizer_config(dir: &Path) -> Result<Option<Value>> {
+    let path = dir.join("tokenizer_config.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+    Ok(Some(value))
+}
+
+fn pretty(v: &Value) -> Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+/// First 60 chars of `text`, for error messages.
+fn preview(text: &str) -> String {
+    text.chars().take(60).collect()
+}

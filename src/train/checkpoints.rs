@@ -1,0 +1,205 @@
+//! Checkpoints of a run: the output folder, writing `checkpoint-<step>` (with the optimizer state
+//! and loop position when it must be resumable), listing them, and finding where to resume.
+use super::optim::AdamW;
+use super::trainer::Position;
+use crate::io::{atomic, results};
+use crate::model::weights::{self, HeadInfo};
+use crate::model::ModelConfig;
+use crate::text::Tokenizer;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::{nn::VarStore, Device, Tensor};
+
+/// `dir` itself when it is a checkpoint with training state, else the newest such `checkpoint-*`
+/// in the run folder `dir`.
+pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
+    if dir.join(TRAINER_STATE).is_file() {
+        return Ok(dir.to_path_buf());
+    }
+    atomic::recover(dir)?;
+    let checkpoints = list_checkpoints(dir)?;
+    if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| c.join(TRAINER_STATE).is_file()) {
+        return Ok(newest.clone());
+    }
+    if checkpoints.is_empty() {
+        bail!("cannot resume: {} holds no checkpoint-* folder", dir.display());
+    }
+    bail!(
+        "cannot resume: no checkpoint in {} holds the optimizer state (they were saved with \
+         save_optimizer: false; set it to true to make every checkpoint resumable)",
+        dir.display()
+    )
+}
+
+/// Creates the run folder. One that already holds checkpoints is refused unless `resuming`, or
+/// unless `overwrite` (`overwrite_output_dir`) is true, in which case it is cleared first.
+pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result<()> {
+    if !resuming && !list_checkpoints(out)?.is_empty() {
+        if !overwrite {
+            bail!(
+                "output directory {} already holds checkpoints from an earlier run; continue it with \
+                 --resume, or set overwrite_output_dir (--set overwrite_output_dir=true) to replace them",
+                out.display()
+            );
+        }
+        log::info!("overwrite_output_dir: clearing {}", out.display());
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    atomic::recover(out)
+}
+
+/// The complete `checkpoint-<step>` folders directly under `out`, in step order.
+pub fn list_checkpoints(out: &Path) -> Result<Vec<(i64, PathBuf)>> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(vec![]);
+    };
+    let mut found = vec![];
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", out.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let step = name.strip_prefix("checkpoint-").and_then(|s| s.parse::<i64>().ok());
+        if let (Some(step), true) = (step, entry.path().join("config.json").is_file()) {
+            found.push((step, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Training state written next to the weights with `save_optimizer`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct TrainerState {
+    pub position: Position,
+    pub seed: u64,
+}
+
+const TRAINER_STATE: &str = "trainer_state.json";
+const OPTIMIZER_STATE: &str = "optimizer.safetensors";
+
+/// A training checkpoint: model, config, tokenizer, `training_args.json`, and with
+/// `save_optimizer` the optimizer state and loop position needed to resume exactly.
+pub struct CheckpointWriter<'a> {
+    pub out: &'a Path,
+    /// The run config, written as `training_args.json`.
+    pub training_args: &'a serde_json::Value,
+    pub save_optimizer: bool,
+    pub seed: u64,
+    pub model_config: &'a ModelConfig,
+    pub head: HeadInfo,
+    pub tokenizer: &'a dyn Tokenizer,
+}
+
+impl CheckpointWriter<'_> {
+    /// Writes `checkpoint-<step>`; `resumable` adds the optimizer state even without `save_optimizer`.
+    pub fn save(&self, vs: &VarStore, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
+        let dir = self.out.join(format!("checkpoint-{}", position.global_step));
+        if let Some(name) = first_non_finite(vs) {
+            bail!(
+                "step {}: weight {name} is not finite; not saving {}",
+                position.global_step,
+                dir.display()
+            );
+        }
+        weights::save_checkpoint(&dir, vs, self.model_config, &self.head, |tmp| {
+            self.tokenizer.save(tmp)?;
+            results::write_json(&tmp.join("training_args.json"), self.training_args)?;
+            if self.save_optimizer || resumable {
+                let (state, _) = optimizer.state();
+                let state: Vec<(String, Tensor)> =
+                    state.into_iter().map(|(k, t)| (k, t.to_device(Device::Cpu))).collect();
+                Tensor::write_safetensors(&state, tmp.join(OPTIMIZER_STATE))?;
+                results::write_json(
+                    &tmp.join(TRAINER_STATE),
+                    &TrainerState {
+                        position,
+                        seed: self.seed,
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .map_err(|e| {
+            if is_disk_full(&e) {
+                anyhow::anyhow!(
+                    "disk full while saving {}; earlier checkpoints are intact: free some space, then \
+                     continue with --resume",
+                    dir.display()
+                )
+            } else {
+                e
+            }
+        })?;
+        log::info!("saved {}", dir.display());
+        Ok(dir)
+    }
+}
+
+/// Before training: the run folder must be writable and hold at least one checkpoint (with the
+/// optimizer state when `save_optimizer`), so a full disk shows now rather than after hours of training.
+pub fn check_output_space(out: &Path, vs: &VarStore, save_optimizer: bool) -> Result<()> {
+    let probe = out.join(".write-probe");
+    atomic::write_file(&probe, b"ok").with_context(|| format!("output directory {} is not writable", out.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    let params: u64 = vs.variables().values().map(|t| t.numel() as u64).sum();
+    // fp32 weights, plus AdamW's two moments with the optimizer state; 1 MiB for tokenizer files.
+    let copies = if save_optimizer { 3 } else { 1 };
+    let needed = params * 4 * copies + (1 << 20);
+    match free_bytes(out) {
+        Some(free) if free < needed => bail!(
+            "not enough free space in {}: a checkpoint needs about {} MiB, {} MiB are free",
+            out.display(),
+            needed >> 20,
+            free >> 20
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes available to this user on the filesystem holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is a valid NUL-terminated string and stat a writable statvfs.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// Whether an error comes from a full disk (ENOSPC, or libtorch's message for it).
+pub fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            == Some(libc::ENOSPC)
+            || c.to_string().contains("No space left on device")
+    })
+}
+
+/// The first parameter holding a NaN or infinity, if any.
+fn first_non_finite(vs: &VarStore) -> Option<String> {
+    let vars = vs.variables();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .find(|name| vars[*name].isfinite().all().int64_value(&[]) == 0)
+        .cloned()
+}
+
+/// The position and optimizer file to resume from when `dir` is a checkpoint saved with `save_optimizer`.
+pub fn resume_point(dir: &Path) -> Result<Option<(Position, PathBuf)>> {
+    let state_path = dir.join(TRAINER_STATE);
+    if !state_path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&state_path).with_context(|| format!("cannot read {}", state_path.display()))?;
+    let state: TrainerState =
+        serde_json::from_str(&text).with_context(|| format!("{}: invalid trainer state", state_path.display()))?;
+    let optimizer = dir.join(OPTIMIZER_STATE);
+    if !optimizer.is_file() {
+        bail!("{} has a trainer state but no {OPTIMIZER_STATE}", dir.display());
+    }
+    Ok(Some((state.position, optimizer)))
+}

@@ -1,0 +1,436 @@
+//! The task-independent half of every run: the output folder, training with evaluation and
+//! checkpoint cadence, the final pass over checkpoints, and the result files. A task plugs in
+//! through [`TaskModel`]; what the driver needs from the run config is resolved once into
+//! [`RunSettings`].
+use super::checkpoints::{check_output_space, list_checkpoints, prepare_output_dir, resume_point, CheckpointWriter};
+use super::optim::AdamW;
+use super::summary::{self, CheckpointResult, RunInfo};
+use super::trainer::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
+use super::{batches, interrupt};
+use crate::config::Config;
+use crate::infer::{Evaluation, SplitData, TaskModel};
+use crate::io::metrics_log::{EndEvent, EvalEvent, MetricsLog};
+use crate::io::results::{self, Metrics};
+use crate::io::{curves, progress};
+use crate::model::source::ModelSource;
+use crate::model::weights::{self, HeadInfo};
+use crate::model::{Family, ModelConfig};
+use crate::text::Tokenizer;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tch::nn::VarStore;
+
+/// What the driver needs from a run config.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// The run folder, `<ckpt_dir>/<output_dir>`.
+    pub out: PathBuf,
+    pub resuming: bool,
+    pub overwrite_output_dir: bool,
+    pub do_eval: bool,
+    pub eval_all_checkpoints: bool,
+    pub train_batch_size: usize,
+    pub group_by_length: bool,
+    pub loop_config: LoopConfig,
+    pub task: String,
+    pub model_type: String,
+    pub model_name_or_path: String,
+    /// The whole config, saved in every checkpoint as `training_args.json`.
+    pub training_args: serde_json::Value,
+}
+
+impl RunSettings {
+    pub fn new(cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            out: cfg.output_path(),
+            resuming: !cfg.resume_from_checkpoint.is_empty(),
+            overwrite_output_dir: cfg.overwrite_output_dir,
+            do_eval: cfg.do_eval,
+            eval_all_checkpoints: cfg.eval_all_checkpoints,
+            train_batch_size: cfg.train_batch_size,
+            group_by_length: cfg.group_by_length,
+            loop_config: loop_config(cfg),
+            task: cfg.task.clone(),
+            model_type: cfg.model_type.clone(),
+            model_name_or_path: cfg.model_name_or_path.clone(),
+            training_args: serde_json::to_value(cfg)?,
+        })
+    }
+
+    fn run_info(&self) -> RunInfo<'_> {
+        RunInfo {
+            task: &self.task,
+            model_type: &self.model_type,
+            model_name_or_path: &self.model_name_or_path,
+        }
+    }
+}
+
+/// The loop settings of a run config.
+pub fn loop_config(cfg: &Config) -> LoopConfig {
+    LoopConfig {
+        epochs: cfg.num_train_epochs as i64,
+        grad_accum: cfg.gradient_accumulation_steps as i64,
+        max_steps: cfg.max_steps,
+        learning_rate: cfg.learning_rate,
+        warmup_proportion: cfg.warmup_proportion,
+        weight_decay: cfg.weight_decay,
+        adam_epsilon: cfg.adam_epsilon,
+        max_grad_norm: cfg.max_grad_norm,
+        logging_steps: cfg.logging_steps as i64,
+        save_steps: cfg.save_steps as i64,
+        save_optimizer: cfg.save_optimizer,
+        seed: cfg.seed,
+    }
+}
+
+/// The splits of a run (any may be absent).
+pub struct Splits<'a, S> {
+    pub train: Option<&'a S>,
+    pub dev: Option<&'a S>,
+    pub test: Option<&'a S>,
+    /// Where evaluation during training runs.
+    pub eval_during_training: Option<&'a S>,
+}
+
+impl<'a, S> Splits<'a, S> {
+    /// Train, dev and test; evaluation during training on test when `test_first`
+    /// (`evaluate_test_during_training`) or when there is no dev split, else on dev.
+    pub fn new(train: Option<&'a S>, dev: Option<&'a S>, test: Option<&'a S>, test_first: bool) -> Self {
+        let eval_during_training = if test_first || dev.is_none() { test } else { dev };
+        Self {
+            train,
+            dev,
+            test,
+            eval_during_training,
+        }
+    }
+}
+
+/// What a checkpoint holds besides the weights, and where the weights came from (for resuming).
+pub struct Saving<'a> {
+    pub source: &'a ModelSource,
+    pub model_config: &'a ModelConfig,
+    pub head: HeadInfo,
+    pub tokenizer: &'a dyn Tokenizer,
+}
+
+/// Run-wide context: settings, weights and their family, event log.
+struct RunContext<'a> {
+    settings: &'a RunSettings,
+    vs: &'a VarStore,
+    family: &'static Family,
+    log: MetricsLog,
+}
+
+/// A whole run once the data and model are ready: the output folder, the feature events, training
+/// (when there is a train split), the final pass (with `do_eval`) and the end event.
+pub fn execute<T: TaskModel>(
+    settings: &RunSettings,
+    vs: &VarStore,
+    task: &T,
+    splits: Splits<T::Split>,
+    saving: Saving,
+) -> Result<()> {
+    open_output(settings, splits.train.is_some())?;
+    log::info!("outputs in {}", settings.out.display());
+    let ctx = RunContext {
+        settings,
+        vs,
+        family: saving.model_config.family,
+        log: MetricsLog::new(&settings.out),
+    };
+    let all = [splits.train, splits.dev, splits.test];
+    for stats in all.into_iter().flatten().filter_map(SplitData::stats) {
+        ctx.log.append(stats)?;
+    }
+    let mut dev_results = HashMap::new();
+    if let Some(train_split) = splits.train {
+        dev_results = train(&ctx, task, train_split, splits.eval_during_training, saving)?;
+    }
+    if settings.do_eval {
+        let Some(test) = splits.test else {
+            bail!("do_eval is true but the config names no file to evaluate (test_file / predict_file)");
+        };
+        final_pass(&ctx, task, test, splits.dev, &dev_results)?;
+    }
+    ctx.finish()
+}
+
+/// Creates the output folder for a run (cleared with `overwrite_output_dir` when training).
+fn open_output(settings: &RunSettings, training: bool) -> Result<()> {
+    let out = &settings.out;
+    if training {
+        prepare_output_dir(out, settings.resuming, settings.overwrite_output_dir)
+    } else {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
+    }
+}
+
+/// Trains on `train`, evaluating `eval_split` every `logging_steps` and saving checkpoints.
+/// Returns the dev metrics seen during training, by step.
+fn train<T: TaskModel>(
+    ctx: &RunContext,
+    task: &T,
+    train: &T::Split,
+    eval_split: Option<&T::Split>,
+    saving: Saving,
+) -> Result<HashMap<i64, Metrics>> {
+    let settings = ctx.settings;
+    let loop_cfg = &settings.loop_config;
+    let lengths = train.lengths();
+    let n = lengths.len();
+    let bs = settings.train_batch_size;
+    let plan = Plan::new(n.div_ceil(bs) as i64, loop_cfg)?;
+    log::info!(
+        "training: {n} examples, batch {bs}, {} epoch(s), {} optimisation steps",
+        plan.epochs,
+        plan.total_updates
+    );
+    check_output_space(&settings.out, ctx.vs, loop_cfg.save_optimizer)?;
+    let resume = match saving.source {
+        ModelSource::Dir(dir) => resume_point(dir)?,
+        ModelSource::Scratch(_) => None,
+    };
+    if let Some((pos, _)) = &resume {
+        log::info!(
+            "resuming at step {} (epoch {}, batch {})",
+            pos.global_step,
+            pos.epoch,
+            pos.next_batch
+        );
+    }
+    let writer = CheckpointWriter {
+        out: &settings.out,
+        training_args: &settings.training_args,
+        save_optimizer: loop_cfg.save_optimizer,
+        seed: loop_cfg.seed,
+        model_config: saving.model_config,
+        head: saving.head,
+        tokenizer: saving.tokenizer,
+    };
+    let mut hooks = TrainHooks {
+        ctx,
+        task,
+        writer,
+        eval_split,
+        plan,
+        dev_results: HashMap::new(),
+        bar: None,
+    };
+    let seed = loop_cfg.seed;
+    let batches = |epoch| match settings.group_by_length {
+        true => batches::length_grouped_batches(&lengths, bs, seed, epoch),
+        false => batches::random_batches(n, bs, seed, epoch),
+    };
+    let loss = |idx: &[usize]| task.train_loss(train, idx);
+    let resume = resume.as_ref().map(|(p, f)| (*p, f.as_path()));
+    let outcome = trainer::run(ctx.vs, loop_cfg, &plan, &batches, &loss, &mut hooks, resume)?;
+    if let Some(bar) = hooks.bar.take() {
+        bar.finish_and_clear();
+    }
+    log::info!("training done: {} steps", outcome.position.global_step);
+    Ok(hooks.dev_results)
+}
+
+/// Evaluates every checkpoint (or the last, without `eval_all_checkpoints`) on test, and on dev
+/// where training did not, then writes eval_results.txt, predictions and summary.json. Without
+/// checkpoints, evaluates the loaded model itself.
+fn final_pass<T: TaskModel>(
+    ctx: &RunContext,
+    task: &T,
+    test: &T::Split,
+    dev: Option<&T::Split>,
+    dev_results: &HashMap<i64, Metrics>,
+) -> Result<()> {
+    let out = &ctx.settings.out;
+    let test_name = test.name();
+    let mut checkpoints = list_checkpoints(out)?;
+    if checkpoints.is_empty() {
+        let eval = task.evaluate(test)?;
+        ctx.record(test_name, "", None, &eval)?;
+        ctx.write_predictions(test_name, "", &eval)?;
+        results::write_eval_results(out, &eval.metrics, 1)?;
+        print_result(test_name, "the model as loaded", &eval.metrics);
+        return Ok(());
+    }
+    if !ctx.settings.eval_all_checkpoints {
+        checkpoints = checkpoints.split_off(checkpoints.len() - 1);
+    }
+    let mut all = Metrics::new();
+    let mut checkpoint_results = vec![];
+    for (step, dir) in &checkpoints {
+        if interrupt::requested() {
+            return Err(anyhow::Error::new(interrupt::Interrupted {
+                step: *step,
+                checkpoint: None,
+            }));
+        }
+        let label = step.to_string();
+        weights::load_weights(ctx.vs, &weights::weights_file(dir)?, ctx.family, &[])?;
+        let eval = task.evaluate(test)?;
+        ctx.record(test_name, &label, None, &eval)?;
+        ctx.write_predictions(test_name, &label, &eval)?;
+        all.extend(summary::suffixed(&eval.metrics, &label));
+        let dev_metrics = match (dev_results.get(step), dev) {
+            (Some(m), _) => Some(m.clone()),
+            (None, Some(dev)) => {
+                let eval = task.evaluate(dev)?;
+                ctx.record(dev.name(), &label, None, &eval)?;
+                Some(eval.metrics)
+            }
+            (None, None) => None,
+        };
+        checkpoint_results.push(CheckpointResult {
+            checkpoint: format!("checkpoint-{label}"),
+            step: *step,
+            dev: dev_metrics.as_ref().map(results::metrics_json),
+            test: Some(results::metrics_json(&eval.metrics)),
+        });
+    }
+    results::write_eval_results(out, &all, checkpoints.len())?;
+    let metric = task.selection_metric();
+    summary::write_summary(&ctx.settings.run_info(), out, &checkpoint_results, metric)?;
+    if let Some(best) = summary::selected(&checkpoint_results, metric) {
+        let metrics: Metrics = best
+            .test
+            .iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .collect();
+        print_result(test_name, &best.checkpoint, &metrics);
+    }
+    Ok(())
+}
+
+fn print_result(split: &str, what: &str, metrics: &Metrics) {
+    let shown: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
+    println!("{split} ({what}): {}", shown.join(", "));
+}
+
+impl RunContext<'_> {
+    /// Appends the `end` event (peak resident memory) to metrics.jsonl and draws curves.svg.
+    fn finish(&self) -> Result<()> {
+        let end = EndEvent::now();
+        if let Some(mib) = end.peak_rss_mib {
+            log::info!("peak memory {mib:.0} MiB");
+        }
+        self.log.append(&end)?;
+        curves::write(&self.settings.out)
+    }
+
+    /// Writes the per-eval file, the metrics.jsonl event and the log line of one evaluation.
+    /// `step` is the checkpoint's step label ("" when evaluating the loaded model itself).
+    fn record(&self, split: &str, step: &str, epoch: Option<f64>, eval: &Evaluation) -> Result<()> {
+        let label = Some(step).filter(|s| !s.is_empty());
+        results::write_eval_file(&self.settings.out, split, label, &eval.metrics, eval.report.as_deref())?;
+        self.log.append(&EvalEvent {
+            event: "eval",
+            step: step.parse().ok(),
+            epoch,
+            split,
+            loss: eval.loss,
+            metrics: results::metrics_json(&eval.metrics),
+            samples_per_second: eval.samples_per_second,
+        })?;
+        let shown: Vec<String> = eval
+            .metrics
+            .iter()
+            .filter(|(k, _)| k != "loss")
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        let at = label.map(|s| format!(" @ {s}")).unwrap_or_default();
+        let loss = if eval.loss.is_nan() {
+            String::new()
+        } else {
+            format!("loss {:.4}, ", eval.loss)
+        };
+        log::info!("eval {split}{at}: {loss}{}", shown.join(", "));
+        Ok(())
+    }
+
+    fn write_predictions(&self, split: &str, step: &str, eval: &Evaluation) -> Result<()> {
+        for file in &eval.predictions {
+            let path = file.path(&self.settings.out, split, step);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            crate::io::atomic::write_file(&path, file.content.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// The loop's callbacks for one run: log events, evaluations, checkpoints and the progress bar.
+struct TrainHooks<'a, T: TaskModel> {
+    ctx: &'a RunContext<'a>,
+    task: &'a T,
+    writer: CheckpointWriter<'a>,
+    eval_split: Option<&'a T::Split>,
+    plan: Plan,
+    dev_results: HashMap<i64, Metrics>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
+    fn on_log(&mut self, event: &TrainLog) -> Result<()> {
+        #[derive(Serialize)]
+        struct Event<'a> {
+            event: &'static str,
+            #[serde(flatten)]
+            log: &'a TrainLog,
+        }
+        self.ctx.log.append(&Event {
+            event: "train",
+            log: event,
+        })?;
+        log::info!(
+            "step {} (epoch {:.2}): loss {:.4}, lr {:.3e}, {:.1} samples/s",
+            event.step,
+            event.epoch,
+            event.loss,
+            event.lr,
+            event.samples_per_second
+        );
+        Ok(())
+    }
+
+    fn evaluate(&mut self, position: Position) -> Result<()> {
+        let Some(split) = self.eval_split else { return Ok(()) };
+        let eval = self.task.evaluate(split)?;
+        let epoch = position.global_step as f64 / self.plan.updates_per_epoch as f64;
+        let name = split.name();
+        let step = position.global_step.to_string();
+        self.ctx.record(name, &step, Some(epoch), &eval)?;
+        self.ctx.write_predictions(name, &step, &eval)?;
+        if name == "dev" {
+            self.dev_results.insert(position.global_step, eval.metrics);
+        }
+        Ok(())
+    }
+
+    fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
+        self.writer.save(self.ctx.vs, position, optimizer, resumable)
+    }
+
+    fn on_update(&mut self, position: Position, loss: f64, lr: f64) {
+        let epoch = (position.global_step - 1) / self.plan.updates_per_epoch;
+        let plan = self.plan;
+        let bar = self.bar.get_or_insert_with(|| epoch_bar(epoch, &plan));
+        if bar.position() >= plan.updates_per_epoch as u64 {
+            bar.finish_and_clear();
+            *bar = epoch_bar(epoch, &plan);
+        }
+        bar.inc(1);
+        bar.set_message(format!("loss {loss:.4} lr {lr:.2e}"));
+    }
+}
+
+fn epoch_bar(epoch: i64, plan: &Plan) -> indicatif::ProgressBar {
+    progress::bar(
+        plan.updates_per_epoch as u64,
+        &format!("epoch {}/{}", epoch + 1, plan.epochs),
+    )
+}

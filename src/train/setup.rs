@@ -1,0 +1,44 @@
+//! What every run resolves from its config before training: where the model comes from (a checkpoint
+//! to resume, a hub id or folder, or `model_config`) and the tokenizer.
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use super::checkpoints::resumable_checkpoint;
+use crate::config::Config;
+use crate::model::source::ModelSource;
+use crate::model::{ModelConfig, RawConfig};
+use crate::text::{self, Tokenizer};
+
+/// The checkpoint to resume from (`resume_from_checkpoint`), else `model_name_or_path` when set,
+/// else `model_config` (random init, for demos and benchmarks).
+pub fn model_source(cfg: &Config) -> Result<ModelSource> {
+    if !cfg.resume_from_checkpoint.is_empty() {
+        let dir = resumable_checkpoint(Path::new(&cfg.resume_from_checkpoint))?;
+        log::info!("resuming from {}", dir.display());
+        return Ok(ModelSource::Dir(dir));
+    }
+    if !cfg.model_name_or_path.is_empty() {
+        return Ok(ModelSource::Dir(crate::io::hub::resolve_model(
+            &cfg.model_name_or_path,
+        )?));
+    }
+    match &cfg.model_config {
+        Some(value) => {
+            let model = ModelConfig::read(RawConfig::Value(value.clone())).context("config key \"model_config\"")?;
+            Ok(ModelSource::Scratch(Box::new(model)))
+        }
+        None => bail!("config key \"model_name_or_path\" is empty and no \"model_config\" is given"),
+    }
+}
+
+/// The tokenizer: `vocab_file` when the config names one, else the model folder's files.
+pub fn load_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Tokenizer>> {
+    if let Some(file) = &cfg.vocab_file {
+        return text::load_vocab_file(Path::new(file), cfg.do_lower_case);
+    }
+    match source {
+        ModelSource::Dir(dir) => text::load_dir(dir),
+        ModelSource::Scratch(_) => bail!("config key \"vocab_file\" is needed to build a model from model_config"),
+    }
+}

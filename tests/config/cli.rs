@@ -1,0 +1,115 @@
+//! The built binary: help, config listing, one-line config errors with exit code 2.
+
+use crate::common::{binary, text};
+use std::process::Output;
+
+fn run(args: &[&str]) -> Output {
+    binary()
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run koelectra-ft")
+}
+
+#[test]
+fn help_succeeds_and_explains_flags() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for word in ["seq-cls", "ner", "squad", "configs"] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+    let out = run(&["seq-cls", "--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in ["--task", "--config", "--config-dir", "--set", "--device", "--quiet"] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn configs_lists_embedded_names() {
+    let out = run(&["configs"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let on_disk = std::fs::read_dir("configs")
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .count();
+    assert_eq!(stdout.lines().count(), on_disk);
+    assert!(on_disk > 80, "80 reference configs plus the demo");
+    assert!(stdout.lines().any(|l| l == "korquad/koelectra-base-v3.json"));
+}
+
+#[test]
+fn malformed_config_is_one_line_error_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken-config.json");
+    let body = r#"{"task": "nsmc", "model_type": "koelectra-small", "learnig_rate": 1}"#;
+    std::fs::write(&path, body).expect("write");
+    let out = run(&["seq-cls", "--task", "nsmc", "--config", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("broken-config.json"), "{stderr}");
+    assert!(stderr.contains("did you mean \"learning_rate\""), "{stderr}");
+}
+
+#[test]
+fn wrong_subcommand_and_unsupported_model_are_config_errors() {
+    let out = run(&["ner", "--task", "nsmc", "--config", "koelectra-small"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("koelectra-ft seq-cls"));
+    let out = run(&["seq-cls", "--task", "nsmc", "--config", "kobert.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("\"kobert\" is not supported yet"));
+}
+
+#[test]
+fn bad_device_is_a_usage_error() {
+    let args = [
+        "squad",
+        "--task",
+        "korquad",
+        "--config",
+        "koelectra-small-v3",
+        "--device",
+        "tpu",
+    ];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"));
+}
+
+#[test]
+fn version_names_libtorch_and_cuda() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    let version = text(&out.stdout);
+    assert!(version.starts_with("koelectra-ft 0."), "{version}");
+    assert!(version.contains("libtorch 2."), "{version}");
+    assert!(version.contains("CUDA"), "{version}");
+}
+
+#[test]
+fn completions_cover_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        for word in ["seq-cls", "squad", "predict", "report", "data", "resume"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let help = text(&run(&["--help"]).stdout);
+    for code in ["0 success", "1 any other error", "2 usage", "130 interrupted"] {
+        assert!(help.contains(code), "{code} missing from:\n{help}");
+    }
+}

@@ -1,0 +1,352 @@
+//! Config loading: every shipped config loads, overrides apply, malformed configs give one-line
+//! errors that name the file, the key and what was expected.
+
+use std::path::{Path, PathBuf};
+
+use koelectra_ft::config::*;
+use koelectra_ft::model::{check_supported, supported_model_types};
+use koelectra_ft::tasks::TaskKind;
+use serde_json::Value;
+
+/// The seq-cls tasks, in the reference's order.
+const SEQ_CLS_TASKS: &[&str] = &["nsmc", "kornli", "paws", "question-pair", "korsts", "hate-speech"];
+
+fn configs_dir() -> PathBuf {
+    crate::common::root().join("configs")
+}
+
+/// (task, file name) of every JSON file under configs/.
+fn config_files() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(configs_dir()).expect("configs/ exists") {
+        let task = task.expect("dir entry").path();
+        for file in std::fs::read_dir(&task).expect("task dir") {
+            let file = file.expect("dir entry").path();
+            let name = |p: &Path| p.file_name().expect("name").to_string_lossy().into_owned();
+            out.push((name(&task), name(&file)));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Writes `text` to `<dir>/<task>/<name>` and returns the file's path.
+fn write_config(dir: &Path, task: &str, name: &str, text: &str) -> PathBuf {
+    std::fs::create_dir_all(dir.join(task)).expect("mkdir");
+    let path = dir.join(task).join(name);
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// The nsmc/koelectra-small reference config with `edit` applied to its JSON object.
+fn nsmc_with(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+    let text = embedded_config("nsmc/koelectra-small.json").expect("embedded");
+    let mut value: Value = serde_json::from_str(text).expect("valid json");
+    edit(value.as_object_mut().expect("object"));
+    serde_json::to_string_pretty(&value).expect("serialize")
+}
+
+/// Loads `text` written as `<tmp>/nsmc/bad.json`; returns (path, one-line error message).
+fn load_err(text: &str) -> (String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_config(dir.path(), "nsmc", "bad.json", text);
+    let err = load_config("nsmc", "bad.json", Some(dir.path()), &[]).expect_err("must fail");
+    let msg = format!("{err:#}");
+    assert!(!msg.contains('\n'), "multi-line error: {msg}");
+    assert!(err.downcast_ref::<ConfigError>().is_some(), "not a ConfigError: {msg}");
+    (path.display().to_string(), msg)
+}
+
+#[test]
+fn every_config_file_loads_and_round_trips() {
+    let files = config_files();
+    // The 80 reference configs plus the demo (configs/nsmc/demo.json, which adds model_config).
+    assert_eq!(files.len(), 81);
+    for (task, name) in files {
+        let cfg =
+            load_config(&task, &name, Some(&configs_dir()), &[]).unwrap_or_else(|e| panic!("{task}/{name}: {e:#}"));
+        assert_eq!(cfg.task, task);
+        let text = std::fs::read_to_string(configs_dir().join(&task).join(&name)).expect("read");
+        let file: Value = serde_json::from_str(&text).expect("json");
+        let back = serde_json::to_value(&cfg).expect("serialize");
+        let keys = file.as_object().expect("object");
+        assert!(
+            keys.len() == 30 || keys.len() == 38 || name == "demo.json",
+            "{task}/{name}"
+        );
+        for (key, want) in keys {
+            let got = &back[key];
+            let same = match (want.as_f64(), got.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => want == got,
+            };
+            assert!(same, "{task}/{name}: {key}: file {want}, loaded {got}");
+        }
+    }
+}
+
+#[test]
+fn every_embedded_config_loads_and_matches_disk() {
+    let names = embedded_config_names();
+    assert_eq!(names.len(), 81);
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "not sorted");
+    let empty = tempfile::tempdir().expect("tempdir");
+    for name in names {
+        let (task, file) = name.split_once('/').expect("task/file");
+        let cfg = load_config(task, file, Some(empty.path()), &[]).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        let disk = load_config(task, file, Some(&configs_dir()), &[]).expect("disk copy");
+        assert_eq!(cfg, disk, "{name}");
+        let text = std::fs::read_to_string(configs_dir().join(name)).expect("disk file");
+        assert_eq!(embedded_config(name), Some(text.as_str()), "{name}");
+    }
+}
+
+#[test]
+fn name_without_json_suffix_and_path_both_resolve() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let cfg = load_config("korquad", "koelectra-base-v3", Some(empty.path()), &[]).expect("load");
+    assert_eq!(cfg.model_type, "koelectra-base-v3");
+    assert_eq!(cfg.max_seq_length, 512);
+    assert_eq!(cfg.train_batch_size, 8);
+    let path = configs_dir().join("paws/koelectra-small.json");
+    let cfg = load_config("paws", &path.display().to_string(), None, &[]).expect("by path");
+    assert_eq!(cfg.learning_rate, 3e-5);
+}
+
+#[test]
+fn disk_file_wins_over_embedded_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = nsmc_with(|m| {
+        m.insert("seed".into(), 7.into());
+    });
+    write_config(dir.path(), "nsmc", "koelectra-small.json", &text);
+    let cfg = load_config("nsmc", "koelectra-small.json", Some(dir.path()), &[]).expect("load");
+    assert_eq!(cfg.seed, 7);
+}
+
+#[test]
+fn set_overrides_float_bool_string_and_int() {
+    let sets: Vec<String> = [
+        "learning_rate=1e-4",
+        "do_train=false",
+        "output_dir=my-run",
+        "num_train_epochs=2",
+        "model_name_or_path=123",
+        "tf32=true",
+    ]
+    .map(String::from)
+    .to_vec();
+    let cfg = load_config("nsmc", "koelectra-small.json", None, &sets).expect("load");
+    assert_eq!(cfg.learning_rate, 1e-4);
+    assert!(!cfg.do_train);
+    assert_eq!(cfg.output_dir, "my-run");
+    assert_eq!(cfg.num_train_epochs, 2);
+    assert_eq!(cfg.model_name_or_path, "123");
+    assert_eq!(cfg.tf32, Some(true));
+    assert_eq!(cfg.output_path(), PathBuf::from("ckpt/my-run"));
+}
+
+#[test]
+fn set_errors_name_the_argument() {
+    let bad = |s: &str| {
+        let sets = vec![s.to_string()];
+        let err = load_config("nsmc", "koelectra-small.json", None, &sets).expect_err(s);
+        format!("{err:#}")
+    };
+    let msg = bad("learnig_rate=1e-4");
+    assert!(msg.contains("--set learnig_rate=1e-4"), "{msg}");
+    assert!(msg.contains("did you mean \"learning_rate\""), "{msg}");
+    let msg = bad("train_batch_size=abc");
+    assert!(
+        msg.contains("\"train_batch_size\" must be a positive integer, got \"abc\""),
+        "{msg}"
+    );
+    let msg = bad("seed");
+    assert!(msg.contains("expected KEY=VALUE"), "{msg}");
+}
+
+#[test]
+fn defaults_and_new_keys() {
+    let text = r#"{"task": "korsts", "model_type": "koelectra-small", "model_name_or_path": "m"}"#;
+    let cfg = parse_config("mini.json", text, &[]).expect("minimal config");
+    assert_eq!(cfg.max_seq_len, 128);
+    assert_eq!(cfg.max_seq_length, 512);
+    assert_eq!(cfg.doc_stride, 128);
+    assert_eq!(cfg.n_best_size, 20);
+    assert_eq!(cfg.adam_epsilon, 1e-8);
+    assert_eq!(cfg.max_steps, -1);
+    assert_eq!(cfg.seed, 42);
+    assert!(cfg.group_by_length && cfg.ner_score_truncated && cfg.evaluate_during_training);
+    assert!(!cfg.overwrite_output_dir && !cfg.bf16 && !cfg.fp16);
+    assert_eq!(cfg.tf32, None);
+    assert_eq!(cfg.output_path(), PathBuf::from("ckpt/koelectra-small-korsts-ckpt"));
+    assert_eq!(cfg.dev_path(), None);
+    let cfg = load_config("nsmc", "koelectra-small", None, &[]).expect("load");
+    assert_eq!(cfg.dev_path(), None);
+    assert_eq!(cfg.test_path(), Some(PathBuf::from("data/nsmc/ratings_test.txt")));
+    assert_eq!(cfg.task_kind(), Some(TaskKind::SeqCls));
+}
+
+#[test]
+fn model_config_and_vocab_file_build_from_scratch() {
+    let text = r#"{"task": "naver-ner", "model_type": "koelectra-small",
+        "model_config": {"hidden_size": 64, "num_hidden_layers": 2}, "vocab_file": "v.txt"}"#;
+    let cfg = parse_config("demo.json", text, &[]).expect("demo config");
+    let hidden = cfg.model_config.as_ref().and_then(|c| c["hidden_size"].as_u64());
+    assert_eq!(hidden, Some(64));
+    assert_eq!(cfg.vocab_file.as_deref(), Some("v.txt"));
+    let text = r#"{"task": "naver-ner", "model_type": "koelectra-small"}"#;
+    let msg = format!("{:#}", parse_config("demo.json", text, &[]).expect_err("no model"));
+    assert!(msg.contains("model_name_or_path"), "{msg}");
+}
+
+#[test]
+fn unknown_key_names_file_key_and_suggestion() {
+    let (path, msg) = load_err(&nsmc_with(|m| {
+        m.insert("learnig_rate".into(), 5e-5.into());
+    }));
+    let want = format!("{path}: unknown config key \"learnig_rate\" (did you mean \"learning_rate\"?)");
+    assert_eq!(msg, want);
+}
+
+#[test]
+fn wrong_type_names_key_and_expected_type() {
+    let (path, msg) = load_err(&nsmc_with(|m| {
+        m.insert("train_batch_size".into(), "32".into());
+    }));
+    let want = format!("{path}: config key \"train_batch_size\" must be a positive integer, got \"32\"");
+    assert_eq!(msg, want);
+    let (_, msg) = load_err(&nsmc_with(|m| {
+        m.insert("do_train".into(), 1.into());
+    }));
+    assert!(msg.contains("\"do_train\" must be true or false, got 1"), "{msg}");
+    let (_, msg) = load_err(&nsmc_with(|m| {
+        m.insert("num_train_epochs".into(), 2.5.into());
+    }));
+    assert!(
+        msg.contains("\"num_train_epochs\" must be a positive integer, got 2.5"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn integral_float_is_accepted_for_integer_keys() {
+    let text = nsmc_with(|m| {
+        m.insert("num_train_epochs".into(), 4.0.into());
+    });
+    let cfg = parse_config("x.json", &text, &[]).expect("4.0 epochs");
+    assert_eq!(cfg.num_train_epochs, 4);
+}
+
+#[test]
+fn bad_json_names_line_and_column() {
+    let (path, msg) = load_err("{\n  \"task\": \"nsmc\",\n  \"seed\": 42,,\n}\n");
+    assert!(
+        msg.starts_with(&format!("{path}: invalid JSON at line 3, column 14")),
+        "{msg}"
+    );
+    let (path, msg) = load_err("[1, 2]");
+    assert!(
+        msg.starts_with(&format!("{path}: a config must be a JSON object")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_file_names_paths_tried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = load_config("nsmc", "nope.json", Some(dir.path()), &[]).expect_err("missing");
+    let msg = format!("{err:#}");
+    let tried = dir.path().join("nsmc").join("nope.json");
+    assert!(msg.contains("not found"), "{msg}");
+    assert!(msg.contains(&tried.display().to_string()), "{msg}");
+    assert!(msg.contains("embedded:nsmc/nope.json"), "{msg}");
+}
+
+#[test]
+fn negative_or_zero_sizes_are_rejected() {
+    let (path, msg) = load_err(&nsmc_with(|m| {
+        m.insert("train_batch_size".into(), (-4).into());
+    }));
+    let want = format!("{path}: config key \"train_batch_size\" must be a positive integer, got -4");
+    assert_eq!(msg, want);
+    for key in [
+        "eval_batch_size",
+        "max_seq_len",
+        "gradient_accumulation_steps",
+        "num_train_epochs",
+    ] {
+        let (_, msg) = load_err(&nsmc_with(|m| {
+            m.insert(key.into(), 0.into());
+        }));
+        assert!(
+            msg.contains(&format!("{key:?} must be a positive integer, got 0")),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn range_checks() {
+    let cases: [(&str, Value, &str); 4] = [
+        ("learning_rate", 0.0.into(), "must be a number > 0"),
+        ("warmup_proportion", 1.0.into(), "must be a number in [0, 1)"),
+        ("task", "sentiment".into(), "must be one of nsmc, kornli"),
+        ("model_name_or_path", "".into(), "config needs \"model_name_or_path\""),
+    ];
+    for (key, value, want) in cases {
+        let (path, msg) = load_err(&nsmc_with(|m| {
+            m.insert(key.into(), value);
+        }));
+        assert!(msg.starts_with(&path) && msg.contains(want), "{key}: {msg}");
+    }
+    let (_, msg) = load_err(&nsmc_with(|m| {
+        m.remove("model_type");
+    }));
+    assert!(msg.contains("missing config key \"model_type\""), "{msg}");
+}
+
+#[test]
+fn task_must_match_requested_task() {
+    let path = configs_dir().join("nsmc/koelectra-small.json");
+    let err = load_config("kornli", &path.display().to_string(), None, &[]).expect_err("mismatch");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("\"nsmc\" but --task is \"kornli\""), "{msg}");
+}
+
+#[test]
+fn unsupported_model_type_is_a_clear_error() {
+    let cfg = load_config("nsmc", "xlm-roberta.json", None, &[]).expect("loads");
+    let msg = format!("{:#}", check_supported(&cfg.model_type).expect_err("unsupported"));
+    assert!(msg.starts_with("config key \"model_type\": \"xlm-roberta\" is not supported yet"));
+    assert!(msg.contains("supported: koelectra-base, koelectra-small"), "{msg}");
+    for model in ["kobert", "hanbert", "distilkobert"] {
+        let cfg = load_config("korquad", model, None, &[]).expect("loads");
+        assert!(check_supported(&cfg.model_type).is_err(), "{model}");
+    }
+    for model in supported_model_types() {
+        let cfg = load_config("naver-ner", model, None, &[]).expect("loads");
+        check_supported(&cfg.model_type).expect("supported");
+    }
+}
+
+#[test]
+fn device_parsing() {
+    assert_eq!(parse_device("cpu").expect("cpu"), tch::Device::Cpu);
+    assert_eq!(parse_device("cuda").expect("cuda"), tch::Device::Cuda(0));
+    assert_eq!(parse_device("cuda:3").expect("cuda:3"), tch::Device::Cuda(3));
+    for bad in ["gpu", "cuda:", "cuda:x", "cuda:-1", ""] {
+        let msg = format!("{:#}", parse_device(bad).expect_err(bad));
+        assert!(msg.contains("expected cpu, cuda or cuda:N"), "{bad}: {msg}");
+    }
+    let cpu = resolve_device(None, true).expect("no_cuda");
+    assert_eq!(cpu, tch::Device::Cpu);
+}
+
+#[test]
+fn task_kinds() {
+    assert_eq!(TaskKind::of_task("korquad"), Some(TaskKind::Squad));
+    assert_eq!(TaskKind::of_task("naver-ner"), Some(TaskKind::Ner));
+    assert_eq!(TaskKind::SeqCls.tasks(), SEQ_CLS_TASKS.to_vec());
+    assert_eq!(TaskKind::of_task("cola"), None);
+}

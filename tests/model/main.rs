@@ -1,0 +1,292 @@
+//! Numeric parity of the encoder, heads and checkpoint loader with Hugging Face `transformers`,
+//! against fixtures written by scripts/make_fixtures.py.
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::*;
+use koelectra_ft::model::electra::{ElectraConfig, FAMILY};
+use koelectra_ft::model::heads::*;
+use koelectra_ft::model::weights::{self, HeadInfo};
+use koelectra_ft::model::{Batch, HeadKind, ModelConfig};
+use tch::{nn::VarStore, Device, Kind, Tensor};
+
+const TOL: f64 = 1e-4;
+
+fn batch(case: &serde_json::Value) -> Batch {
+    Batch {
+        input_ids: tensor(&case["input_ids"], Kind::Int64),
+        attention_mask: tensor(&case["attention_mask"], Kind::Int64),
+        token_type_ids: tensor(&case["token_type_ids"], Kind::Int64),
+    }
+}
+
+fn electra_config(name: &str) -> ElectraConfig {
+    ElectraConfig::from_file(&fixture(name).join("config.json")).unwrap()
+}
+
+fn config(name: &str) -> ModelConfig {
+    ModelConfig::from_file(&fixture(name).join("config.json")).unwrap()
+}
+
+fn load(vs: &VarStore, name: &str, head: HeadKind) -> weights::LoadReport {
+    let file = weights::weights_file(&fixture(name)).unwrap();
+    weights::load_weights(vs, &file, &FAMILY, head.prefixes()).unwrap()
+}
+
+fn seq_cls_parity(name: &str, num_labels: i64) {
+    let case = read_json(&fixture(name).join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = SequenceClassifier::new(&vs.root(), &config(name), num_labels).unwrap();
+    let report = load(&vs, name, HeadKind::SequenceClassification);
+    assert!(report.fresh.is_empty(), "fresh: {:?}", report.fresh);
+    let batch = batch(&case);
+    let logits = tch::no_grad(|| model.forward_t(&batch, false));
+    let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+    assert!(diff < TOL, "{name}: logits differ from HF by {diff}");
+    let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
+    let loss = model
+        .loss(&logits, &tensor(&case["labels"], label_kind))
+        .double_value(&[]);
+    let hf_loss = case["loss"].as_f64().unwrap();
+    assert!((loss - hf_loss).abs() < TOL, "{name}: loss {loss} vs HF {hf_loss}");
+}
+
+#[test]
+fn sequence_classification_from_pytorch_bin_matches_hf() {
+    assert!(fixture("seq-cls-3").join("pytorch_model.bin").exists());
+    seq_cls_parity("seq-cls-3", 3);
+}
+
+#[test]
+fn regression_head_matches_hf() {
+    seq_cls_parity("seq-cls-regression", 1);
+}
+
+#[test]
+fn token_classification_matches_hf() {
+    let case = read_json(&fixture("token-cls").join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = TokenClassifier::new(&vs.root(), &config("token-cls"), 5).unwrap();
+    load(&vs, "token-cls", HeadKind::TokenClassification);
+    let logits = tch::no_grad(|| model.forward_t(&batch(&case), false));
+    let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+    assert!(diff < TOL, "token logits differ from HF by {diff}");
+    let loss = model
+        .loss(&logits, &tensor(&case["labels"], Kind::Int64))
+        .double_value(&[]);
+    assert!((loss - case["loss"].as_f64().unwrap()).abs() < TOL, "token loss {loss}");
+}
+
+#[test]
+fn question_answering_matches_hf() {
+    let case = read_json(&fixture("qa").join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = QuestionAnswerer::new(&vs.root(), &config("qa")).unwrap();
+    load(&vs, "qa", HeadKind::QuestionAnswering);
+    let (start, end) = tch::no_grad(|| model.forward_t(&batch(&case), false));
+    assert!(max_abs_diff(&start, &tensor(&case["start_logits"], Kind::Float)) < TOL);
+    assert!(max_abs_diff(&end, &tensor(&case["end_logits"], Kind::Float)) < TOL);
+    let starts = tensor(&case["start_positions"], Kind::Int64);
+    let ends = tensor(&case["end_positions"], Kind::Int64);
+    let loss = model.loss(&start, &end, &starts, &ends).double_value(&[]);
+    assert!((loss - case["loss"].as_f64().unwrap()).abs() < TOL, "qa loss {loss}");
+}
+
+#[test]
+fn padding_does_not_change_logits() {
+    // The same sentence alone and inside a padded batch must give the same logits.
+    let case = read_json(&fixture("seq-cls-3").join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = SequenceClassifier::new(&vs.root(), &config("seq-cls-3"), 3).unwrap();
+    load(&vs, "seq-cls-3", HeadKind::SequenceClassification);
+    let full = batch(&case);
+    let len = full.attention_mask.get(0).sum(Kind::Int64).int64_value(&[]);
+    let single = Batch {
+        input_ids: full.input_ids.narrow(0, 0, 1).narrow(1, 0, len),
+        attention_mask: full.attention_mask.narrow(0, 0, 1).narrow(1, 0, len),
+        token_type_ids: full.token_type_ids.narrow(0, 0, 1).narrow(1, 0, len),
+    };
+    let (batched, alone) = tch::no_grad(|| (model.forward_t(&full, false), model.forward_t(&single, false)));
+    assert!(max_abs_diff(&batched.narrow(0, 0, 1), &alone) < 1e-5);
+}
+
+#[test]
+fn bare_discriminator_gets_fresh_head_and_reports_extras() {
+    let vs = VarStore::new(Device::Cpu);
+    let _model = SequenceClassifier::new(&vs.root(), &config("discriminator"), 2).unwrap();
+    let report = load(&vs, "discriminator", HeadKind::SequenceClassification);
+    let fresh: Vec<&str> = report.fresh.iter().map(String::as_str).collect();
+    assert_eq!(
+        fresh,
+        [
+            "classifier.dense.bias",
+            "classifier.dense.weight",
+            "classifier.out_proj.bias",
+            "classifier.out_proj.weight"
+        ]
+    );
+    assert!(report
+        .unexpected
+        .iter()
+        .any(|n| n.starts_with("discriminator_predictions.")));
+    // HF init for the fresh head: zero bias, weights with std ≈ initializer_range.
+    let vars = vs.variables();
+    assert_eq!(
+        vars["classifier.out_proj.bias"]
+            .abs()
+            .sum(Kind::Float)
+            .double_value(&[]),
+        0.0
+    );
+    let std = vars["classifier.dense.weight"].std(true).double_value(&[]);
+    assert!((std - 0.02).abs() < 0.005, "head init std {std}");
+}
+
+#[test]
+fn fp16_checkpoint_loads_into_fp32_model() {
+    let vs = VarStore::new(Device::Cpu);
+    let _model = TokenClassifier::new(&vs.root(), &config("discriminator-fp16"), 3).unwrap();
+    load(&vs, "discriminator-fp16", HeadKind::TokenClassification);
+    for (name, var) in vs.variables() {
+        assert_eq!(var.kind(), Kind::Float, "{name} changed dtype");
+    }
+    let vs32 = VarStore::new(Device::Cpu);
+    let _m = TokenClassifier::new(&vs32.root(), &config("discriminator"), 3).unwrap();
+    load(&vs32, "discriminator", HeadKind::TokenClassification);
+    let name = "electra.encoder.layer.1.output.dense.weight";
+    assert!(max_abs_diff(&vs.variables()[name], &vs32.variables()[name]) < 1e-3);
+}
+
+#[test]
+fn legacy_pickle_gets_a_clear_error() {
+    let vs = VarStore::new(Device::Cpu);
+    let _model = SequenceClassifier::new(&vs.root(), &config("legacy-pickle"), 2).unwrap();
+    let path = fixture("legacy-pickle").join("pytorch_model.bin");
+    let err = weights::load_weights(&vs, &path, &FAMILY, &["classifier."])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("legacy") && err.contains("safetensors"), "{err}");
+}
+
+#[test]
+fn shape_mismatch_names_tensor_and_shapes() {
+    let mut cfg = electra_config("discriminator");
+    cfg.intermediate_size = 40;
+    let vs = VarStore::new(Device::Cpu);
+    let _model = SequenceClassifier::new(&vs.root(), &cfg.model_config().unwrap(), 2).unwrap();
+    let path = weights::weights_file(&fixture("discriminator")).unwrap();
+    let err = weights::load_weights(&vs, &path, &FAMILY, &["classifier."])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("intermediate.dense") && err.contains("[48]") && err.contains("[40]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unsupported_activation_is_an_error() {
+    let text = std::fs::read_to_string(fixture("discriminator").join("config.json")).unwrap();
+    let text = text.replace("\"hidden_act\": \"gelu\"", "\"hidden_act\": \"relu\"");
+    let err = ElectraConfig::from_json_str(&text).unwrap_err().to_string();
+    assert!(err.contains("relu") && err.contains("gelu"), "{err}");
+}
+
+#[test]
+fn old_tf_names_and_bare_prefix_are_normalized() {
+    assert_eq!(
+        weights::normalize_name("embeddings.LayerNorm.gamma", &FAMILY),
+        "electra.embeddings.LayerNorm.weight"
+    );
+    assert_eq!(
+        weights::normalize_name("electra.encoder.layer.0.output.LayerNorm.beta", &FAMILY),
+        "electra.encoder.layer.0.output.LayerNorm.bias"
+    );
+    assert_eq!(
+        weights::normalize_name("classifier.out_proj.weight", &FAMILY),
+        "classifier.out_proj.weight"
+    );
+}
+
+/// Saves a checkpoint from Rust, reloads it with `transformers` and compares the logits.
+#[test]
+fn saved_checkpoint_loads_in_transformers_with_same_logits() {
+    tch::manual_seed(5);
+    let cfg = config("discriminator");
+    let case = read_json(&fixture("seq-cls-3").join("expected.json"));
+    let batch = batch(&case);
+    let dir = tempfile::tempdir().unwrap();
+    let heads = [
+        (HeadKind::SequenceClassification, 3),
+        (HeadKind::TokenClassification, 4),
+        (HeadKind::QuestionAnswering, 2),
+    ];
+    for (head, num_labels) in heads {
+        let vs = VarStore::new(Device::Cpu);
+        let logits = tch::no_grad(|| match head {
+            HeadKind::SequenceClassification => SequenceClassifier::new(&vs.root(), &cfg, num_labels)
+                .unwrap()
+                .forward_t(&batch, false),
+            HeadKind::TokenClassification => TokenClassifier::new(&vs.root(), &cfg, num_labels)
+                .unwrap()
+                .forward_t(&batch, false),
+            HeadKind::QuestionAnswering => {
+                let (s, e) = QuestionAnswerer::new(&vs.root(), &cfg)
+                    .unwrap()
+                    .forward_t(&batch, false);
+                Tensor::stack(&[s, e], -1)
+            }
+        });
+        let labels = (0..num_labels).map(|i| format!("L{i}")).collect();
+        let info = HeadInfo {
+            architecture: head.architecture(&FAMILY),
+            labels,
+        };
+        let out = dir.path().join(head.architecture(&FAMILY));
+        weights::save_checkpoint(&out, &vs, &cfg, &info, |_| Ok(())).unwrap();
+        let hf = hf_logits(&out, &case);
+        let diff = max_abs_diff(&logits, &hf);
+        assert!(
+            diff < 1e-5,
+            "{}: transformers gives logits {diff} away",
+            head.architecture(&FAMILY)
+        );
+        let saved = read_json(&out.join("config.json"));
+        assert_eq!(saved["num_labels"], num_labels);
+        assert_eq!(saved["architectures"][0], head.architecture(&FAMILY));
+    }
+}
+
+fn hf_logits(dir: &std::path::Path, case: &serde_json::Value) -> Tensor {
+    let inputs = dir.join("inputs.json");
+    std::fs::write(&inputs, case.to_string()).unwrap();
+    let out = std::process::Command::new(venv_python())
+        .arg(root().join("scripts/hf_logits.py"))
+        .arg(dir)
+        .arg(&inputs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "hf_logits.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    tensor(&value["logits"], Kind::Float)
+}
+
+#[test]
+fn first_position_shortcut_equals_full_forward() {
+    let case = read_json(&fixture("seq-cls-3").join("expected.json"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = SequenceClassifier::new(&vs.root(), &config("seq-cls-3"), 3).unwrap();
+    load(&vs, "seq-cls-3", HeadKind::SequenceClassification);
+    let b = batch(&case);
+    let (full, first) = tch::no_grad(|| {
+        let full = model.encoder.forward_t(&b, false);
+        let first = model.encoder.forward_first_t(&b, false);
+        (full, first)
+    });
+    assert_eq!(first.size(), [5, 1, 32]);
+    assert!(max_abs_diff(&full.narrow(1, 0, 1), &first) < 1e-5);
+}

@@ -1,0 +1,280 @@
+//! Faults during training: Ctrl-C (exit 130, a resumable checkpoint, `--resume` to the same
+//! weights), NaN losses (a clear error, no NaN checkpoint), and resuming without state.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tch::Tensor;
+
+/// The demo model and data (configs/nsmc/demo.json), without evaluation, in `dir/run`.
+fn demo_args(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut sets = vec![
+        format!("ckpt_dir={}", dir.display()),
+        "output_dir=run".into(),
+        "do_eval=false".into(),
+        "logging_steps=0".into(),
+        "save_steps=0".into(),
+        "max_steps=400".into(),
+    ];
+    sets.extend(extra.iter().map(|s| s.to_string()));
+    demo_run_args(&sets)
+}
+
+fn command(args: &[String]) -> Command {
+    let mut cmd = binary();
+    // One thread: the same kernels in both runs, so the weights compare exactly.
+    cmd.args(args)
+        .current_dir(root())
+        .env("OMP_NUM_THREADS", "1")
+        .env("KOELECTRA_FT_CACHE", "off")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn run(args: &[String]) -> Output {
+    command(args).output().expect("run koelectra-ft")
+}
+
+fn stderr(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+fn weights(dir: &Path) -> Vec<(String, Tensor)> {
+    let mut tensors = Tensor::read_safetensors(dir.join("model.safetensors")).expect("read weights");
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    tensors
+}
+
+fn checkpoints(run: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(i64, PathBuf)> = std::fs::read_dir(run)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let step = path.file_name()?.to_str()?.strip_prefix("checkpoint-")?.parse().ok()?;
+            Some((step, path))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Starts training, sends SIGINT `signals` times once the loop has begun, returns the finished process.
+fn interrupted_run(args: &[String], signals: usize) -> Output {
+    let mut child = command(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn koelectra-ft");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("training:") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for _ in 0..signals {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    }
+    for line in lines {
+        log.push_str(&line.unwrap());
+        log.push('\n');
+    }
+    let mut out = child.wait_with_output().unwrap();
+    out.stderr = log.into_bytes();
+    out
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_exits_130_and_resume_reaches_the_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let full_dir = dir.path().join("full");
+    let full = run(&demo_args(&full_dir, &[]));
+    assert!(full.status.success(), "{}", stderr(&full));
+    let reference = weights(&full_dir.join("run/checkpoint-400"));
+
+    let cut_dir = dir.path().join("cut");
+    let args = demo_args(&cut_dir, &[]);
+    let cut = interrupted_run(&args, 1);
+    let log = stderr(&cut);
+    assert_eq!(cut.status.code(), Some(130), "{log}");
+    let saved = checkpoints(&cut_dir.join("run"));
+    assert_eq!(saved.len(), 1, "one checkpoint at the interrupt: {saved:?}\n{log}");
+    let step: i64 = saved[0].to_str().unwrap().rsplit('-').next().unwrap().parse().unwrap();
+    assert!(step > 0 && step < 400, "interrupted at step {step}");
+    assert!(log.contains(&format!("interrupted after step {step}")), "{log}");
+    assert!(saved[0].join("trainer_state.json").is_file() && saved[0].join("optimizer.safetensors").is_file());
+
+    let mut resume_args = args.clone();
+    resume_args.push("--resume".into());
+    let resumed = run(&resume_args);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains(&format!("resuming at step {step}")),
+        "{}",
+        stderr(&resumed)
+    );
+    let got = weights(&cut_dir.join("run/checkpoint-400"));
+    assert_eq!(got.len(), reference.len());
+    for ((name, a), (_, b)) in reference.iter().zip(&got) {
+        assert!(max_abs_diff(a, b) == 0.0, "{name} differs after resume");
+    }
+}
+
+#[test]
+fn nan_loss_stops_with_the_step_and_last_good_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&demo_args(
+        dir.path(),
+        &["learning_rate=1e30", "save_steps=1", "max_steps=50"],
+    ));
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let error = log.lines().find(|l| l.starts_with("error:")).expect("an error line");
+    assert!(
+        error.contains("not finite") || error.contains("NaN") || error.contains("inf"),
+        "{error}"
+    );
+    assert!(error.contains("step "), "{error}");
+    let saved = checkpoints(&dir.path().join("run"));
+    let last = saved.last().expect("checkpoints before the fault");
+    assert!(
+        error.contains(&format!("last good checkpoint: {}", last.display())),
+        "{error}"
+    );
+    for checkpoint in &saved {
+        for (name, t) in weights(checkpoint) {
+            assert!(
+                t.isfinite().all().int64_value(&[]) == 1,
+                "{name} in {}",
+                checkpoint.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn resume_needs_a_checkpoint_with_optimizer_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = demo_args(dir.path(), &["max_steps=4", "save_steps=2"]);
+    assert!(run(&args).status.success());
+    args.push("--resume".into());
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let log = stderr(&out);
+    assert!(log.contains("save_optimizer"), "{log}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let mut args = demo_args(empty.path(), &[]);
+    args.push("--resume".into());
+    let out = run(&args);
+    assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
+}
+
+#[test]
+fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let aside = dir.path().join(".checkpoint-5.old-4242");
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::write(aside.join("config.json"), "{}").unwrap();
+    let replaced = dir.path().join(".checkpoint-4.old-4242");
+    std::fs::create_dir(&replaced).unwrap();
+    std::fs::create_dir(dir.path().join("checkpoint-4")).unwrap();
+    std::fs::create_dir(dir.path().join(".checkpoint-6.tmp-4242")).unwrap();
+    std::fs::write(dir.path().join(".summary.json.tmp-4242"), "{").unwrap();
+    koelectra_ft::io::atomic::recover(dir.path()).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["checkpoint-4", "checkpoint-5"]);
+    assert!(dir.path().join("checkpoint-5/config.json").is_file());
+}
+
+#[test]
+fn out_of_memory_errors_name_the_batch_size_and_the_fix() {
+    use koelectra_ft::train::trainer::{is_out_of_memory, out_of_memory_advice};
+    assert!(is_out_of_memory(
+        "Torch(\"CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)\")"
+    ));
+    assert!(is_out_of_memory(
+        "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1099511627776 bytes"
+    ));
+    assert!(!is_out_of_memory("shape mismatch"));
+    let advice = out_of_memory_advice(12, 64, 1);
+    assert!(
+        advice.contains("step 12") && advice.contains("train_batch_size 64"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("train_batch_size=32") && advice.contains("gradient_accumulation_steps=2"),
+        "{advice}"
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_leaving_only_complete_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = interrupted_run(&demo_args(dir.path(), &["save_steps=1"]), 2);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    for checkpoint in checkpoints(&dir.path().join("run")) {
+        assert!(checkpoint.join("config.json").is_file(), "{}", checkpoint.display());
+        assert!(!weights(&checkpoint).is_empty());
+    }
+}
+
+/// A 4 MiB tmpfs at `dir`, unmounted on drop; `None` where mounting is not permitted.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_refused_up_front_or_reported_at_save_keeping_earlier_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("small")) else {
+        eprintln!("skipped: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    };
+    // Weights, tokenizer files and metrics fit twice in 4 MiB, not a third time.
+    let out = run(&demo_args(&disk.0, &["save_steps=20", "max_steps=200"]));
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("disk full while saving") && log.contains("earlier checkpoints are intact"),
+        "{log}"
+    );
+    let saved = checkpoints(&disk.0.join("run"));
+    assert!(!saved.is_empty(), "{log}");
+    for checkpoint in &saved {
+        assert!(!weights(checkpoint).is_empty(), "{}", checkpoint.display());
+    }
+    // With the optimizer state a checkpoint needs three copies of the weights: refused up front.
+    let mut args = demo_args(&disk.0, &["save_optimizer=true"]);
+    args.extend(["--set".into(), "output_dir=second".into()]);
+    let out = run(&args);
+    assert!(stderr(&out).contains("not enough free space"), "{}", stderr(&out));
+    assert!(checkpoints(&disk.0.join("second")).is_empty());
+}
