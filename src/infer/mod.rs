@@ -1,8 +1,7 @@
 //! Inference, shared by evaluation during and after training and by `predict`: batches for the
-//! forward passes (sorted by length, padded to their longest row, results back in input order),
-//! what an evaluation produces, and fine-tuned checkpoints opened for prediction. The task modules
-//! build their evaluation and prediction on these, and the training driver sees a task through
-//! [`TaskModel`].
+//! forward passes (sorted by length, padded to their longest row, results back in input order) and
+//! what an evaluation produces. The task modules build their evaluation and prediction on these,
+//! and the training driver sees a task through [`TaskModel`].
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
