@@ -3,7 +3,9 @@
 
 Run from the repo root with the project venv:  .venv/bin/python scripts/make_fixtures.py
 The Rust tests (tests/model/main.rs) load every checkpoint and compare their logits and losses with the
-ones recorded here. Re-running rewrites the fixtures deterministically (fixed seeds).
+ones recorded here, from each weights format (the case's own file and formats/). Re-running rewrites the
+fixtures deterministically (fixed seeds), except the legacy-format files, which name their storages by
+memory address.
 """
 import json
 import shutil
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import torch
 import transformers
+from safetensors.torch import save_file
 from transformers import (
     ElectraConfig,
     ElectraForPreTraining,
@@ -80,10 +83,24 @@ def encode(tokenizer, pairs: bool) -> dict:
     return {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
 
 
+def write_other_formats(model, out: Path, bin_format: bool) -> None:
+    """formats/: the same weights in the formats save_pretrained did not write, so that every parity
+    test runs on safetensors, the zip .bin and the legacy (pre-1.6) .bin."""
+    formats = out / "formats"
+    formats.mkdir()
+    state = model.state_dict()
+    if bin_format:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(formats / "model.safetensors"))
+    else:
+        torch.save(state, formats / "pytorch_model.bin")
+    torch.save(state, formats / "legacy.bin", _use_new_zipfile_serialization=False)
+
+
 def write_case(name: str, model, inputs: dict, labels: dict, outputs: dict, bin_format: bool) -> None:
     out = OUT / name
     shutil.rmtree(out, ignore_errors=True)
     model.save_pretrained(out, safe_serialization=not bin_format)
+    write_other_formats(model, out, bin_format)
     case = {k: v.tolist() for k, v in inputs.items()}
     case.update({k: v.tolist() for k, v in labels.items()})
     case.update({k: (v.tolist() if isinstance(v, torch.Tensor) else v) for k, v in outputs.items()})
@@ -130,7 +147,8 @@ def qa_case(vocab_size, tokenizer):
 
 
 def discriminator_cases(vocab_size):
-    """A bare pretrained discriminator (no task head), in fp32 and fp16, and a legacy pickle."""
+    """A bare pretrained discriminator (no task head), in fp32 and fp16, and the fp16 one in the legacy
+    (pre-1.6) torch.save format."""
     model = ElectraForPreTraining(tiny_config(vocab_size)).eval()
     perturb(model)
     for name, dtype in (("discriminator", torch.float32), ("discriminator-fp16", torch.float16)):

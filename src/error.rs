@@ -18,3 +18,86 @@ impl std::error::Error for ConfigError {}
 pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(ConfigError(msg.into()))
 }
+
+/// The first non-empty line of a message, trimmed (libtorch appends a C++ backtrace to its
+/// messages; `RUST_LOG=debug` shows it).
+pub fn first_line(message: &str) -> &str {
+    message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+}
+
+/// `message` with its control characters escaped (`\r` → `\\r`): errors of third-party parsers
+/// quote the hostile input, and a carriage return there would split or overwrite the error line.
+pub fn escape_controls(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Runs `work`, turning a panic inside it (tch panics on libtorch exceptions and failed
+/// allocations; tokenizers on some malformed files) into `Err` with the panic's message. Nothing is
+/// printed for it: the panic hook stays quiet on this thread meanwhile.
+pub fn catch_panic<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    let was_quiet = QUIET.with(|quiet| quiet.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    QUIET.with(|quiet| quiet.set(was_quiet));
+    result.map_err(|payload| {
+        if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else {
+            "unknown panic".to_string()
+        }
+    })
+}
+
+thread_local! {
+    /// Whether the panic hook prints nothing on this thread (inside [`catch_panic`]).
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_line_drops_libtorch_backtraces() {
+        let message =
+            "\n  index out of range in self\nException raised from operator() at aten/...\nframe #0: c10::Error";
+        assert_eq!(first_line(message), "index out of range in self");
+        assert_eq!(first_line(""), "");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            escape_controls("unknown variant `\rBF16`\n"),
+            "unknown variant `\\rBF16`\\n"
+        );
+        assert_eq!(escape_controls("가 ok"), "가 ok");
+    }
+
+    #[test]
+    fn catch_panic_returns_the_message_and_keeps_going() {
+        assert_eq!(catch_panic(|| 7), Ok(7));
+        assert_eq!(catch_panic(|| panic!("boom {}", 1)), Err::<(), _>("boom 1".to_string()));
+        let nested = catch_panic(|| catch_panic(|| panic!("inner")).unwrap_err());
+        assert_eq!(nested, Ok("inner".to_string()));
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: config -> tokenizer/model -> task features -> train loop -> metrics -> files.
 //!
-//! * [`config`]: the run config (reference keys, defaults, `--set`, validation); [`error`]: exit codes.
+//! * [`config`]: the run config (reference keys, defaults, `--set`, validation); [`error`]: exit codes;
+//!   [`limits`]: size caps for the files of a model folder.
 //! * [`text`]: tokenizers and Python's string rules; [`model`]: encoder families, heads, checkpoints.
 //! * [`tasks`]: one module per task kind — spec table, reader, features, evaluation, metrics.
 //! * [`train`]: the task-independent loop and driver; [`infer`]: batching for evaluation and `predict`.
@@ -12,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod infer;
 pub mod io;
+pub mod limits;
 pub mod model;
 pub mod tasks;
 pub mod text;

@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use koelectra_ft::cli::{data, predict, report, run};
 use koelectra_ft::config::{self, Config, ConfigError};
+use koelectra_ft::error::{escape_controls, first_line};
 use koelectra_ft::io::progress;
 use koelectra_ft::tasks::{self, TaskKind};
 use koelectra_ft::train::interrupt::{self, Interrupted};
@@ -142,9 +143,13 @@ fn init_logging(quiet: bool) {
     env_logger::Builder::from_env(env).format_target(false).init();
 }
 
-/// The error chain joined with ": " on a single line.
+/// The error chain joined with ": " on a single line, each cause cut to its first line (libtorch's
+/// messages carry a C++ backtrace; `RUST_LOG=debug` logs the whole chain).
 fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").replace(['\n', '\r'], " ")
+    log::debug!("error, in full: {e:?}");
+    let texts: Vec<String> = e.chain().map(ToString::to_string).collect();
+    let lines: Vec<&str> = texts.iter().map(|t| first_line(t)).filter(|l| !l.is_empty()).collect();
+    escape_controls(&lines.join(": "))
 }
 
 /// 130 for an interrupted run, 2 for usage/config errors, 1 for the rest.

@@ -5,10 +5,11 @@
 //! (`electra.embeddings.word_embeddings.weight`, `electra.encoder.layer.0.attention.self.query.weight`, ...).
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::layers::{embedding, layer_norm, linear};
+use super::layers::{embedding, layer_norm, linear, Embedding, LayerNorm};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
@@ -32,8 +33,16 @@ pub const FAMILY: Family = Family {
         };
         cfg.model_config()
     },
-    encoder: |p, cfg| Ok(Box::new(ElectraModel::new(p / "electra", &ElectraConfig::of(cfg)?))),
-    seq_cls_head: |p, cfg, num_labels| Box::new(ElectraClassificationHead::new(p / "classifier", cfg, num_labels)),
+    encoder: |p, cfg| Ok(Box::new(ElectraModel::new(p / "electra", &ElectraConfig::of(cfg)?)?)),
+    seq_cls_head: |p, cfg, num_labels| {
+        Ok(Box::new(ElectraClassificationHead::new(
+            p / "classifier",
+            cfg,
+            num_labels,
+        )?))
+    },
+    check_weights: |cfg, shapes| ElectraConfig::of(cfg)?.check_weights(shapes),
+    parameters: |cfg| Ok(ElectraConfig::of(cfg)?.parameters()),
 };
 
 /// Architecture values of an HF ELECTRA `config.json`, with HF's `ElectraConfig` defaults for
@@ -120,8 +129,8 @@ fn default_position_type() -> String {
 impl ElectraConfig {
     /// Reads and validates an HF `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read model config {}", path.display()))?;
+        let text = crate::limits::read_text_capped(path, crate::limits::MODEL_CONFIG_BYTES)
+            .context("cannot read model config")?;
         Self::from_json_str(&text).with_context(|| format!("invalid model config {}", path.display()))
     }
 
@@ -165,6 +174,94 @@ impl ElectraConfig {
         Self::from_value(serde_json::Value::Object(cfg.json.clone()))
     }
 
+    /// Parameters of the encoder and a classification head, roughly (as a float: hostile sizes
+    /// must not overflow).
+    pub fn parameters(&self) -> f64 {
+        let [v, e, h, n, i, p, t] = [
+            self.vocab_size,
+            self.embedding_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|x| x as f64);
+        let embeddings = (v + p + t + 2.0) * e + if e != h { e * h + h } else { 0.0 };
+        let layer = 4.0 * (h * h + h) + 4.0 * h + 2.0 * h * i + i + h;
+        embeddings + n * layer + h * h + h
+    }
+
+    /// Checks the sizes of this config against a checkpoint's tensor shapes (normalized names), so
+    /// that a wrong or hostile config.json fails before any tensor is allocated.
+    pub fn check_weights(&self, shapes: &HashMap<String, Vec<i64>>) -> Result<()> {
+        let words = "electra.embeddings.word_embeddings.weight";
+        if !shapes.contains_key(words) {
+            bail!("the checkpoint has no {words} (is this an ELECTRA checkpoint?)");
+        }
+        let layer0 = "electra.encoder.layer.0.";
+        let checks = [
+            ("vocab_size", self.vocab_size, words.to_string(), 0),
+            ("embedding_size", self.embedding_size, words.to_string(), 1),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                "electra.embeddings.position_embeddings.weight".into(),
+                0,
+            ),
+            (
+                "type_vocab_size",
+                self.type_vocab_size,
+                "electra.embeddings.token_type_embeddings.weight".into(),
+                0,
+            ),
+            (
+                "hidden_size",
+                self.hidden_size,
+                format!("{layer0}attention.self.query.weight"),
+                0,
+            ),
+            (
+                "intermediate_size",
+                self.intermediate_size,
+                format!("{layer0}intermediate.dense.weight"),
+                0,
+            ),
+        ];
+        for (key, value, tensor, dim) in checks {
+            let Some(shape) = shapes.get(&tensor) else {
+                continue;
+            };
+            match shape.get(dim) {
+                Some(&found) if found == value => {}
+                Some(found) => bail!("\"{key}\" is {value}, but the checkpoint has {found} ({tensor} is {shape:?})"),
+                None => bail!(
+                    "the checkpoint's {tensor} is {shape:?}, expected {} dimensions",
+                    dim + 1
+                ),
+            }
+        }
+        // Fewer layers than the checkpoint is fine (HF loads the first ones and ignores the rest).
+        let layers = shapes
+            .keys()
+            .filter_map(|name| {
+                name.strip_prefix("electra.encoder.layer.")?
+                    .split('.')
+                    .next()?
+                    .parse::<i64>()
+                    .ok()
+            })
+            .max()
+            .map_or(0, |last| last + 1);
+        if self.num_hidden_layers > layers {
+            bail!(
+                "\"num_hidden_layers\" is {}, but the checkpoint has {layers} (electra.encoder.layer.N)",
+                self.num_hidden_layers
+            );
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<()> {
         if self.hidden_act != "gelu" {
             bail!(
@@ -193,6 +290,13 @@ impl ElectraConfig {
                 bail!("{key} must be positive, got {value}");
             }
         }
+        if !(-self.vocab_size..self.vocab_size).contains(&self.pad_token_id) {
+            bail!(
+                "pad_token_id {} is outside the vocabulary of {} tokens",
+                self.pad_token_id,
+                self.vocab_size
+            );
+        }
         if self.hidden_size % self.num_attention_heads != 0 {
             bail!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
@@ -207,23 +311,23 @@ impl ElectraConfig {
 /// Word + position + token-type embeddings, LayerNorm, dropout.
 #[derive(Debug)]
 pub struct ElectraEmbeddings {
-    word_embeddings: nn::Embedding,
-    position_embeddings: nn::Embedding,
-    token_type_embeddings: nn::Embedding,
-    layer_norm: nn::LayerNorm,
+    word_embeddings: Embedding,
+    position_embeddings: Embedding,
+    token_type_embeddings: Embedding,
+    layer_norm: LayerNorm,
     dropout: f64,
 }
 
 impl ElectraEmbeddings {
-    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
         let (e, init) = (cfg.embedding_size, cfg.initializer_range);
-        Self {
-            word_embeddings: embedding(&p / "word_embeddings", cfg.vocab_size, e, cfg.pad_token_id, init),
-            position_embeddings: embedding(&p / "position_embeddings", cfg.max_position_embeddings, e, -1, init),
-            token_type_embeddings: embedding(&p / "token_type_embeddings", cfg.type_vocab_size, e, -1, init),
-            layer_norm: layer_norm(&p / "LayerNorm", e, cfg.layer_norm_eps),
+        Ok(Self {
+            word_embeddings: embedding(&p / "word_embeddings", cfg.vocab_size, e, cfg.pad_token_id, init)?,
+            position_embeddings: embedding(&p / "position_embeddings", cfg.max_position_embeddings, e, -1, init)?,
+            token_type_embeddings: embedding(&p / "token_type_embeddings", cfg.type_vocab_size, e, -1, init)?,
+            layer_norm: layer_norm(&p / "LayerNorm", e, cfg.layer_norm_eps)?,
             dropout: cfg.hidden_dropout_prob,
-        }
+        })
     }
 
     pub fn forward_t(&self, input_ids: &Tensor, token_type_ids: &Tensor, train: bool) -> Tensor {
@@ -247,15 +351,15 @@ pub struct ElectraSelfAttention {
 }
 
 impl ElectraSelfAttention {
-    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
         let (h, init) = (cfg.hidden_size, cfg.initializer_range);
-        Self {
-            query: linear(&p / "query", h, h, init),
-            key: linear(&p / "key", h, h, init),
-            value: linear(&p / "value", h, h, init),
+        Ok(Self {
+            query: linear(&p / "query", h, h, init)?,
+            key: linear(&p / "key", h, h, init)?,
+            value: linear(&p / "value", h, h, init)?,
             num_heads: cfg.num_attention_heads,
             dropout: cfg.attention_probs_dropout_prob,
-        }
+        })
     }
 
     /// Attention of `queries` `[batch, q, hidden]` over `xs` `[batch, seq, hidden]`; `mask`: boolean
@@ -289,17 +393,17 @@ fn eager_attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f
 #[derive(Debug)]
 pub struct ElectraOutput {
     dense: nn::Linear,
-    layer_norm: nn::LayerNorm,
+    layer_norm: LayerNorm,
     dropout: f64,
 }
 
 impl ElectraOutput {
-    pub fn new(p: nn::Path, in_dim: i64, cfg: &ElectraConfig) -> Self {
-        Self {
-            dense: linear(&p / "dense", in_dim, cfg.hidden_size, cfg.initializer_range),
-            layer_norm: layer_norm(&p / "LayerNorm", cfg.hidden_size, cfg.layer_norm_eps),
+    pub fn new(p: nn::Path, in_dim: i64, cfg: &ElectraConfig) -> Result<Self> {
+        Ok(Self {
+            dense: linear(&p / "dense", in_dim, cfg.hidden_size, cfg.initializer_range)?,
+            layer_norm: layer_norm(&p / "LayerNorm", cfg.hidden_size, cfg.layer_norm_eps)?,
             dropout: cfg.hidden_dropout_prob,
-        }
+        })
     }
 
     pub fn forward_t(&self, xs: &Tensor, residual: &Tensor, train: bool) -> Tensor {
@@ -317,19 +421,19 @@ pub struct ElectraLayer {
 }
 
 impl ElectraLayer {
-    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
         let att = &p / "attention";
-        Self {
-            attention: ElectraSelfAttention::new(&att / "self", cfg),
-            attention_output: ElectraOutput::new(&att / "output", cfg.hidden_size, cfg),
+        Ok(Self {
+            attention: ElectraSelfAttention::new(&att / "self", cfg)?,
+            attention_output: ElectraOutput::new(&att / "output", cfg.hidden_size, cfg)?,
             intermediate: linear(
                 &p / "intermediate" / "dense",
                 cfg.hidden_size,
                 cfg.intermediate_size,
                 cfg.initializer_range,
-            ),
-            output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg),
-        }
+            )?,
+            output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg)?,
+        })
     }
 
     pub fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
@@ -355,19 +459,19 @@ pub struct ElectraModel {
 
 impl ElectraModel {
     /// Builds the encoder under `p` (normally `root / "electra"`), HF-initialised.
-    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Self {
+    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
         let project = (cfg.embedding_size != cfg.hidden_size).then(|| {
             let p = &p / "embeddings_project";
             linear(p, cfg.embedding_size, cfg.hidden_size, cfg.initializer_range)
         });
         let layer_path = &p / "encoder" / "layer";
-        Self {
-            embeddings: ElectraEmbeddings::new(&p / "embeddings", cfg),
-            embeddings_project: project,
+        Ok(Self {
+            embeddings: ElectraEmbeddings::new(&p / "embeddings", cfg)?,
+            embeddings_project: project.transpose()?,
             layers: (0..cfg.num_hidden_layers)
                 .map(|i| ElectraLayer::new(&layer_path / i, cfg))
-                .collect(),
-        }
+                .collect::<Result<_>>()?,
+        })
     }
 
     /// Embeddings (projected to the hidden size) and the boolean attention mask.
@@ -414,13 +518,13 @@ pub struct ElectraClassificationHead {
 }
 
 impl ElectraClassificationHead {
-    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64) -> Self {
+    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64) -> Result<Self> {
         let (h, init) = (cfg.hidden_size, cfg.initializer_range);
-        Self {
-            dense: linear(&p / "dense", h, h, init),
-            out_proj: linear(&p / "out_proj", h, num_labels, init),
+        Ok(Self {
+            dense: linear(&p / "dense", h, h, init)?,
+            out_proj: linear(&p / "out_proj", h, num_labels, init)?,
             dropout: cfg.head_dropout,
-        }
+        })
     }
 }
 

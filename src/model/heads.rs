@@ -19,7 +19,7 @@ impl SequenceClassifier {
         let family = cfg.family;
         Ok(Self {
             encoder: (family.encoder)(root, cfg)?,
-            classifier: (family.seq_cls_head)(root, cfg, num_labels),
+            classifier: (family.seq_cls_head)(root, cfg, num_labels)?,
             num_labels,
         })
     }
@@ -58,7 +58,7 @@ impl TokenClassifier {
     pub fn new(root: &nn::Path, cfg: &ModelConfig, num_labels: i64) -> Result<Self> {
         Ok(Self {
             encoder: (cfg.family.encoder)(root, cfg)?,
-            classifier: linear(root / "classifier", cfg.hidden_size, num_labels, cfg.initializer_range),
+            classifier: linear(root / "classifier", cfg.hidden_size, num_labels, cfg.initializer_range)?,
             dropout: cfg.head_dropout,
             num_labels,
         })
@@ -89,7 +89,7 @@ impl QuestionAnswerer {
     pub fn new(root: &nn::Path, cfg: &ModelConfig) -> Result<Self> {
         Ok(Self {
             encoder: (cfg.family.encoder)(root, cfg)?,
-            qa_outputs: linear(root / "qa_outputs", cfg.hidden_size, 2, cfg.initializer_range),
+            qa_outputs: linear(root / "qa_outputs", cfg.hidden_size, 2, cfg.initializer_range)?,
         })
     }
 

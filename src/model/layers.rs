@@ -1,44 +1,61 @@
 //! Layers with Hugging Face's initialisation (`_init_weights`), shared by the encoder families.
-use tch::nn;
+//!
+//! Built through tch's fallible variable API, so a failed allocation is an error, not a panic.
+use anyhow::Result;
+use tch::{nn, nn::Init, Tensor};
 
 /// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
-pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, initializer_range: f64) -> nn::Linear {
-    let lin_cfg = nn::LinearConfig {
-        ws_init: nn::Init::Randn {
-            mean: 0.,
-            stdev: initializer_range,
-        },
-        bs_init: Some(nn::Init::Const(0.)),
-        bias: true,
-    };
-    nn::linear(p, in_dim, out_dim, lin_cfg)
+pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, initializer_range: f64) -> Result<nn::Linear> {
+    // Bias first, as tch's `nn::linear` creates them.
+    let bs = p.f_var("bias", &[out_dim], Init::Const(0.))?;
+    let ws = p.f_var("weight", &[out_dim, in_dim], normal(initializer_range))?;
+    Ok(nn::Linear { ws, bs: Some(bs) })
 }
 
-/// LayerNorm over the last dimension, weight 1 and bias 0.
-pub fn layer_norm(p: nn::Path, dim: i64, eps: f64) -> nn::LayerNorm {
-    let ln_cfg = nn::LayerNormConfig {
-        eps,
-        ..Default::default()
-    };
-    nn::layer_norm(p, vec![dim], ln_cfg)
+fn normal(stdev: f64) -> Init {
+    Init::Randn { mean: 0., stdev }
+}
+
+/// LayerNorm over the last dimension, weight 1 and bias 0 (tch's `nn::LayerNorm`, built fallibly).
+#[derive(Debug)]
+pub struct LayerNorm {
+    ws: Tensor,
+    bs: Tensor,
+    dim: i64,
+    eps: f64,
+}
+
+pub fn layer_norm(p: nn::Path, dim: i64, eps: f64) -> Result<LayerNorm> {
+    let ws = p.f_var("weight", &[dim], Init::Const(1.))?;
+    let bs = p.f_var("bias", &[dim], Init::Const(0.))?;
+    Ok(LayerNorm { ws, bs, dim, eps })
+}
+
+impl nn::Module for LayerNorm {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        Tensor::layer_norm(xs, [self.dim], Some(&self.ws), Some(&self.bs), self.eps, true)
+    }
+}
+
+/// An embedding table (tch's `nn::Embedding`, built fallibly).
+#[derive(Debug)]
+pub struct Embedding {
+    pub ws: Tensor,
+    padding_idx: i64,
 }
 
 /// An embedding table, N(0, initializer_range), with the `padding_idx` row zeroed (-1: none).
-pub fn embedding(p: nn::Path, n: i64, dim: i64, padding_idx: i64, initializer_range: f64) -> nn::Embedding {
-    let emb_cfg = nn::EmbeddingConfig {
-        ws_init: nn::Init::Randn {
-            mean: 0.,
-            stdev: initializer_range,
-        },
-        padding_idx,
-        ..Default::default()
-    };
-    let emb = nn::embedding(p, n, dim, emb_cfg);
+pub fn embedding(p: nn::Path, n: i64, dim: i64, padding_idx: i64, initializer_range: f64) -> Result<Embedding> {
+    let ws = p.f_var("weight", &[n, dim], normal(initializer_range))?;
     if (0..n).contains(&padding_idx) {
         // HF zeroes the padding row at init; padding_idx also keeps its gradient at zero.
-        tch::no_grad(|| {
-            let _ = emb.ws.get(padding_idx).zero_();
-        });
+        tch::no_grad(|| ws.f_get(padding_idx).and_then(|mut row| row.f_zero_().map(drop)))?;
     }
-    emb
+    Ok(Embedding { ws, padding_idx })
+}
+
+impl nn::Module for Embedding {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        Tensor::embedding(&self.ws, xs, self.padding_idx, false, false)
+    }
 }

@@ -11,6 +11,8 @@ pub mod layers;
 pub mod source;
 pub mod weights;
 
+use std::collections::HashMap;
+
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 use tch::{nn, Tensor};
@@ -57,7 +59,12 @@ pub struct Family {
     pub encoder: fn(&nn::Path, &ModelConfig) -> Result<Box<dyn Encoder>>,
     /// Builds the sequence-classification head at `root`: hidden states of the first position
     /// `[batch, 1, hidden]` in, logits `[batch, num_labels]` out.
-    pub seq_cls_head: fn(&nn::Path, &ModelConfig, i64) -> Box<dyn nn::ModuleT>,
+    pub seq_cls_head: fn(&nn::Path, &ModelConfig, i64) -> Result<Box<dyn nn::ModuleT>>,
+    /// Checks a config against a checkpoint's tensor shapes (names as [`weights::normalize_name`]
+    /// gives them): vocab, hidden and intermediate sizes, layers, positions, token types.
+    pub check_weights: fn(&ModelConfig, &HashMap<String, Vec<i64>>) -> Result<()>,
+    /// The parameters a config describes, roughly (a float, so hostile sizes cannot overflow).
+    pub parameters: fn(&ModelConfig) -> Result<f64>,
 }
 
 /// The encoder families this build runs. Register a new family here.
@@ -88,8 +95,8 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Reads a config.json file; its `model_type` picks the family (ELECTRA when absent).
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read model config {}", path.display()))?;
+        let text = crate::limits::read_text_capped(path, crate::limits::MODEL_CONFIG_BYTES)
+            .context("cannot read model config")?;
         Self::read(RawConfig::Text(&text)).with_context(|| format!("invalid model config {}", path.display()))
     }
 

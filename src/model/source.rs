@@ -1,11 +1,15 @@
 //! Building a model for a head: from a checkpoint folder (pretrained encoder, maybe a fresh head)
 //! or from a config alone (random weights). Training and `predict` both build models here.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use tch::{nn, nn::VarStore, Device, Tensor};
 
 use super::{weights, HeadKind, ModelConfig};
+use crate::error::{catch_panic, first_line};
+
+/// Above this many parameters a model config is refused (KoELECTRA-base has 110 million).
+pub const MAX_PARAMETERS: f64 = 1e10;
 
 /// Where a model's weights come from.
 #[derive(Debug, Clone)]
@@ -17,6 +21,14 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
+    /// Where the model's config comes from, for messages.
+    fn config_label(&self) -> String {
+        match self {
+            Self::Dir(dir) => dir.join("config.json").display().to_string(),
+            Self::Scratch(_) => "config key \"model_config\"".to_string(),
+        }
+    }
+
     /// The model's config: the folder's `config.json`, or the given one.
     pub fn model_config(&self) -> Result<ModelConfig> {
         match self {
@@ -36,28 +48,31 @@ pub fn build<M>(
     make: impl FnOnce(&nn::Path, &ModelConfig) -> Result<M>,
 ) -> Result<(VarStore, M, ModelConfig)> {
     let cfg = source.model_config()?;
+    let file = match source {
+        ModelSource::Dir(dir) => Some(weights::weights_file(dir)?),
+        ModelSource::Scratch(_) => None,
+    };
+    check_config(&cfg, &source.config_label(), file.as_deref(), device)?;
     let vs = VarStore::new(device);
-    let model = make(&vs.root(), &cfg)?;
-    match source {
-        ModelSource::Dir(dir) => {
-            let file = weights::weights_file(dir)?;
-            let report = weights::load_weights(&vs, &file, cfg.family, head.prefixes())?;
-            if !report.fresh.is_empty() {
-                log::info!(
-                    "new head, initialised N(0, {}): {}",
-                    cfg.initializer_range,
-                    report.fresh.join(", ")
-                );
-            }
-            if !report.unexpected.is_empty() {
-                log::info!(
-                    "ignored {} checkpoint tensor(s): {}",
-                    report.unexpected.len(),
-                    summarize(&report.unexpected)
-                );
-            }
+    let model = build_checked(|| make(&vs.root(), &cfg))?;
+    if let Some(file) = file {
+        let report = build_checked(|| weights::load_weights(&vs, &file, cfg.family, head.prefixes()))?;
+        if !report.fresh.is_empty() {
+            log::info!(
+                "new head, initialised N(0, {}): {}",
+                cfg.initializer_range,
+                report.fresh.join(", ")
+            );
         }
-        ModelSource::Scratch(_) => log::info!("model built from model_config with random weights (no checkpoint)"),
+        if !report.unexpected.is_empty() {
+            log::info!(
+                "ignored {} checkpoint tensor(s): {}",
+                report.unexpected.len(),
+                summarize(&report.unexpected)
+            );
+        }
+    } else {
+        log::info!("model built from model_config with random weights (no checkpoint)");
     }
     let params: i64 = vs
         .trainable_variables()
@@ -80,10 +95,61 @@ pub fn load_fine_tuned<M>(
     device: Device,
     make: impl FnOnce(&nn::Path, &ModelConfig) -> Result<M>,
 ) -> Result<(VarStore, M)> {
+    let file = weights::weights_file(dir)?;
+    check_config(cfg, &dir.join("config.json").display().to_string(), Some(&file), device)?;
     let vs = VarStore::new(device);
-    let model = make(&vs.root(), cfg)?;
-    weights::load_weights(&vs, &weights::weights_file(dir)?, cfg.family, &[])?;
+    let model = build_checked(|| make(&vs.root(), cfg))?;
+    build_checked(|| weights::load_weights(&vs, &file, cfg.family, &[]))?;
     Ok((vs, model))
+}
+
+/// Checks a model config before anything is allocated: against the checkpoint's tensor shapes
+/// (read from its header or pickle), then its size against [`MAX_PARAMETERS`] and, on the CPU,
+/// the memory available.
+fn check_config(cfg: &ModelConfig, label: &str, weights_file: Option<&Path>, device: Device) -> Result<()> {
+    if let Some(file) = weights_file {
+        let shapes = weights::index(file, cfg.family)?;
+        (cfg.family.check_weights)(cfg, &shapes)
+            .with_context(|| format!("{label} does not match {}", file.display()))?;
+    }
+    let parameters = (cfg.family.parameters)(cfg)?;
+    if parameters > MAX_PARAMETERS {
+        bail!(
+            "{label} describes a model of {parameters:.2e} parameters; more than {MAX_PARAMETERS:.0e} is refused \
+             (check vocab_size, hidden_size, intermediate_size and num_hidden_layers)"
+        );
+    }
+    let bytes = parameters * 4.0;
+    if let (Device::Cpu, Some(available)) = (device, available_memory()) {
+        if bytes > available {
+            bail!(
+                "{label} describes a model of {parameters:.2e} parameters: {:.1} GiB as fp32, more than the {:.1} GiB \
+                 of memory available",
+                bytes / GIB,
+                available / GIB
+            );
+        }
+    }
+    Ok(())
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// `MemAvailable` of /proc/meminfo in bytes (Linux), if readable.
+fn available_memory() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Runs a step of model building, turning a libtorch exception or a failed allocation (tch panics
+/// on both) into a one-line error; the full message goes to the debug log.
+fn build_checked<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_panic(work).unwrap_or_else(|message| {
+        log::debug!("model building failed: {message}");
+        Err(anyhow!("cannot build the model: {}", first_line(&message)))
+    })
 }
 
 /// `classifier.*, generator.*`: the first name components of `names`, for a short log line.

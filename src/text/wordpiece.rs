@@ -21,6 +21,7 @@ use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, Tru
 use tokenizers::{AddedToken, Encoding, NormalizerWrapper, PostProcessor};
 
 use super::{Encoded, Loader, Tokenizer};
+use crate::limits;
 
 /// Padding token string.
 pub const PAD_TOKEN: &str = "[PAD]";
@@ -89,7 +90,15 @@ impl WordPieceTokenizer {
 
     /// Builds the tokenizer from a WordPiece `vocab.txt` (one token per line, line index = id).
     pub fn from_vocab_file(path: &Path, do_lower_case: bool) -> Result<Self> {
-        let text = fs::read_to_string(path).with_context(|| format!("cannot read vocab file {}", path.display()))?;
+        let text = limits::read_text_capped(path, limits::VOCAB_BYTES).context("cannot read vocab file")?;
+        let lines = text.lines().count();
+        if lines > limits::VOCAB_TOKENS {
+            bail!(
+                "vocab file {}: {lines} tokens; more than {} is refused",
+                path.display(),
+                limits::VOCAB_TOKENS
+            );
+        }
         // `read_bytes` gives the (private) map type WordPiece wants; fill it like HF's
         // `load_vocab`: only line ends are stripped, and a repeated token keeps its last id.
         let mut vocab = WordPiece::read_bytes(&[])
@@ -146,8 +155,12 @@ impl WordPieceTokenizer {
     /// Loads a serialized `tokenizer.json`; `config_lower` (from tokenizer_config.json) wins
     /// over the file's normalizer as in HF `ElectraTokenizerFast.__init__`.
     fn from_tokenizer_json(path: &Path, config_lower: Option<bool>) -> Result<Self> {
-        let mut inner = tokenizers::Tokenizer::from_file(path)
-            .map_err(anyhow::Error::msg)
+        let bytes = limits::read_capped(path, limits::TOKENIZER_JSON_BYTES)?;
+        // tokenizers 0.23 panics on some malformed decoders (`expect("Helper")`) instead of erroring.
+        let parsed = crate::error::catch_panic(|| tokenizers::Tokenizer::from_bytes(bytes))
+            .unwrap_or_else(|panic| Err(panic.into()));
+        let mut inner = parsed
+            .map_err(|e| anyhow!(crate::error::escape_controls(&e.to_string())))
             .with_context(|| format!("cannot load tokenizer {}", path.display()))?;
         // Truncation is applied per call in `encode`; padding per batch by the caller.
         inner
@@ -179,14 +192,35 @@ impl WordPieceTokenizer {
                 .token_to_id(t)
                 .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token"))
         };
-        Ok(Self {
+        let tokenizer = Self {
             pad_id: id(PAD_TOKEN)?,
             unk_id: id(UNK_TOKEN)?,
             cls_id: id(CLS_TOKEN)?,
             sep_id: id(SEP_TOKEN)?,
             do_lower_case,
             inner,
-        })
+        };
+        tokenizer.check_special_ids(source)?;
+        Ok(tokenizer)
+    }
+
+    /// Every id a pair's special tokens get (from the post-processor of a tokenizer.json, which
+    /// names its own ids) must be a token of the vocabulary: a hostile file could otherwise emit
+    /// ids past the model's embeddings.
+    fn check_special_ids(&self, source: &str) -> Result<()> {
+        let empty = || Encoding::default();
+        let pair = self
+            .inner
+            .post_process(empty(), Some(empty()), true)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
+        let ids = pair.get_ids().iter().chain([&self.pad_id, &self.unk_id]);
+        for &id in ids {
+            if self.inner.id_to_token(id).is_none() {
+                bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
+            }
+        }
+        Ok(())
     }
 
     /// Full encoding of `text` without special tokens or truncation, offsets in chars (QA).
@@ -409,7 +443,7 @@ fn read_tokenizer_config(dir: &Path) -> Result<Option<Value>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = limits::read_text_capped(&path, limits::SMALL_JSON_BYTES)?;
     let value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
     Ok(Some(value))
 }

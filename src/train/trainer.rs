@@ -311,32 +311,13 @@ fn interrupted(position: Position, optimizer: &AdamW, hooks: &mut dyn Hooks, sav
 /// Runs a forward/backward pass, turning libtorch's out-of-memory panic into an error that names
 /// the batch size and what to change.
 fn guard_memory<T>(step: i64, batch: usize, grad_accum: i64, pass: impl FnOnce() -> Result<T>) -> Result<T> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(pass));
-    std::panic::set_hook(hook);
-    match result {
+    match crate::error::catch_panic(pass) {
         Ok(result) => result,
-        Err(payload) => {
-            let message = panic_message(payload.as_ref());
-            if is_out_of_memory(&message) {
-                bail!("{}", out_of_memory_advice(step, batch, grad_accum));
-            }
-            bail!(
-                "step {step}: libtorch error: {}",
-                message.lines().next().unwrap_or_default()
-            )
+        Err(message) if is_out_of_memory(&message) => bail!("{}", out_of_memory_advice(step, batch, grad_accum)),
+        Err(message) => {
+            log::debug!("step {step}: {message}");
+            bail!("step {step}: libtorch error: {}", crate::error::first_line(&message))
         }
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else {
-        "unknown panic".to_string()
     }
 }
 

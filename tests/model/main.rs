@@ -2,12 +2,15 @@
 //! against fixtures written by scripts/make_fixtures.py.
 #[path = "../common/mod.rs"]
 mod common;
+mod torch_bin;
+mod untrusted;
 
 use common::*;
 use koelectra_ft::model::electra::{ElectraConfig, FAMILY};
 use koelectra_ft::model::heads::*;
 use koelectra_ft::model::weights::{self, HeadInfo};
 use koelectra_ft::model::{Batch, HeadKind, ModelConfig};
+use std::path::{Path, PathBuf};
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
 const TOL: f64 = 1e-4;
@@ -33,22 +36,51 @@ fn load(vs: &VarStore, name: &str, head: HeadKind) -> weights::LoadReport {
     weights::load_weights(vs, &file, &FAMILY, head.prefixes()).unwrap()
 }
 
+/// A case's weights file and its copies in the two other formats (formats/): every parity test runs
+/// on safetensors, the zip `.bin` and the legacy `.bin`.
+fn weight_files(name: &str) -> Vec<PathBuf> {
+    let mut files = vec![weights::weights_file(&fixture(name)).unwrap()];
+    let mut others: Vec<PathBuf> = std::fs::read_dir(fixture(name).join("formats"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    others.sort();
+    files.extend(others);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".safetensors")), "{names:?}");
+    assert!(names.contains(&"pytorch_model.bin".to_string()) && names.contains(&"legacy.bin".to_string()));
+    files
+}
+
+fn load_file(vs: &VarStore, file: &Path, head: HeadKind) -> weights::LoadReport {
+    weights::load_weights(vs, file, &FAMILY, head.prefixes()).unwrap_or_else(|e| panic!("{}: {e:#}", file.display()))
+}
+
 fn seq_cls_parity(name: &str, num_labels: i64) {
     let case = read_json(&fixture(name).join("expected.json"));
-    let vs = VarStore::new(Device::Cpu);
-    let model = SequenceClassifier::new(&vs.root(), &config(name), num_labels).unwrap();
-    let report = load(&vs, name, HeadKind::SequenceClassification);
-    assert!(report.fresh.is_empty(), "fresh: {:?}", report.fresh);
-    let batch = batch(&case);
-    let logits = tch::no_grad(|| model.forward_t(&batch, false));
-    let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
-    assert!(diff < TOL, "{name}: logits differ from HF by {diff}");
-    let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
-    let loss = model
-        .loss(&logits, &tensor(&case["labels"], label_kind))
-        .double_value(&[]);
-    let hf_loss = case["loss"].as_f64().unwrap();
-    assert!((loss - hf_loss).abs() < TOL, "{name}: loss {loss} vs HF {hf_loss}");
+    for file in weight_files(name) {
+        let vs = VarStore::new(Device::Cpu);
+        let model = SequenceClassifier::new(&vs.root(), &config(name), num_labels).unwrap();
+        let report = load_file(&vs, &file, HeadKind::SequenceClassification);
+        assert!(report.fresh.is_empty(), "fresh: {:?}", report.fresh);
+        let batch = batch(&case);
+        let logits = tch::no_grad(|| model.forward_t(&batch, false));
+        let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+        assert!(diff < TOL, "{}: logits differ from HF by {diff}", file.display());
+        let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
+        let loss = model
+            .loss(&logits, &tensor(&case["labels"], label_kind))
+            .double_value(&[]);
+        let hf_loss = case["loss"].as_f64().unwrap();
+        assert!(
+            (loss - hf_loss).abs() < TOL,
+            "{}: loss {loss} vs HF {hf_loss}",
+            file.display()
+        );
+    }
 }
 
 #[test]
@@ -65,31 +97,51 @@ fn regression_head_matches_hf() {
 #[test]
 fn token_classification_matches_hf() {
     let case = read_json(&fixture("token-cls").join("expected.json"));
-    let vs = VarStore::new(Device::Cpu);
-    let model = TokenClassifier::new(&vs.root(), &config("token-cls"), 5).unwrap();
-    load(&vs, "token-cls", HeadKind::TokenClassification);
-    let logits = tch::no_grad(|| model.forward_t(&batch(&case), false));
-    let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
-    assert!(diff < TOL, "token logits differ from HF by {diff}");
-    let loss = model
-        .loss(&logits, &tensor(&case["labels"], Kind::Int64))
-        .double_value(&[]);
-    assert!((loss - case["loss"].as_f64().unwrap()).abs() < TOL, "token loss {loss}");
+    for file in weight_files("token-cls") {
+        let vs = VarStore::new(Device::Cpu);
+        let model = TokenClassifier::new(&vs.root(), &config("token-cls"), 5).unwrap();
+        load_file(&vs, &file, HeadKind::TokenClassification);
+        let logits = tch::no_grad(|| model.forward_t(&batch(&case), false));
+        let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+        assert!(diff < TOL, "{}: token logits differ from HF by {diff}", file.display());
+        let loss = model
+            .loss(&logits, &tensor(&case["labels"], Kind::Int64))
+            .double_value(&[]);
+        assert!(
+            (loss - case["loss"].as_f64().unwrap()).abs() < TOL,
+            "{}: token loss {loss}",
+            file.display()
+        );
+    }
 }
 
 #[test]
 fn question_answering_matches_hf() {
     let case = read_json(&fixture("qa").join("expected.json"));
-    let vs = VarStore::new(Device::Cpu);
-    let model = QuestionAnswerer::new(&vs.root(), &config("qa")).unwrap();
-    load(&vs, "qa", HeadKind::QuestionAnswering);
-    let (start, end) = tch::no_grad(|| model.forward_t(&batch(&case), false));
-    assert!(max_abs_diff(&start, &tensor(&case["start_logits"], Kind::Float)) < TOL);
-    assert!(max_abs_diff(&end, &tensor(&case["end_logits"], Kind::Float)) < TOL);
-    let starts = tensor(&case["start_positions"], Kind::Int64);
-    let ends = tensor(&case["end_positions"], Kind::Int64);
-    let loss = model.loss(&start, &end, &starts, &ends).double_value(&[]);
-    assert!((loss - case["loss"].as_f64().unwrap()).abs() < TOL, "qa loss {loss}");
+    for file in weight_files("qa") {
+        let vs = VarStore::new(Device::Cpu);
+        let model = QuestionAnswerer::new(&vs.root(), &config("qa")).unwrap();
+        load_file(&vs, &file, HeadKind::QuestionAnswering);
+        let (start, end) = tch::no_grad(|| model.forward_t(&batch(&case), false));
+        assert!(
+            max_abs_diff(&start, &tensor(&case["start_logits"], Kind::Float)) < TOL,
+            "{}",
+            file.display()
+        );
+        assert!(
+            max_abs_diff(&end, &tensor(&case["end_logits"], Kind::Float)) < TOL,
+            "{}",
+            file.display()
+        );
+        let starts = tensor(&case["start_positions"], Kind::Int64);
+        let ends = tensor(&case["end_positions"], Kind::Int64);
+        let loss = model.loss(&start, &end, &starts, &ends).double_value(&[]);
+        assert!(
+            (loss - case["loss"].as_f64().unwrap()).abs() < TOL,
+            "{}: qa loss {loss}",
+            file.display()
+        );
+    }
 }
 
 #[test]
@@ -157,15 +209,23 @@ fn fp16_checkpoint_loads_into_fp32_model() {
     assert!(max_abs_diff(&vs.variables()[name], &vs32.variables()[name]) < 1e-3);
 }
 
+/// The pre-1.6 `torch.save` format (KoELECTRA v1 and v2 on the hub) loads: the same weights as the
+/// safetensors copy of the same model (make_fixtures.py saves it from the fp16 discriminator).
 #[test]
-fn legacy_pickle_gets_a_clear_error() {
+fn legacy_pickle_loads_the_same_weights_as_safetensors() {
     let vs = VarStore::new(Device::Cpu);
     let _model = SequenceClassifier::new(&vs.root(), &config("legacy-pickle"), 2).unwrap();
     let path = fixture("legacy-pickle").join("pytorch_model.bin");
-    let err = weights::load_weights(&vs, &path, &FAMILY, &["classifier."])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("legacy") && err.contains("safetensors"), "{err}");
+    weights::load_weights(&vs, &path, &FAMILY, &["classifier."]).unwrap();
+    let reference = VarStore::new(Device::Cpu);
+    let _m = SequenceClassifier::new(&reference.root(), &config("discriminator-fp16"), 2).unwrap();
+    load(&reference, "discriminator-fp16", HeadKind::SequenceClassification);
+    let (ours, theirs) = (vs.variables(), reference.variables());
+    for (name, var) in &ours {
+        if !name.starts_with("classifier.") {
+            assert!(var.equal(&theirs[name]), "{name} differs");
+        }
+    }
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn run_config(dir: &Path, tokenizer: &dyn Tokenizer) -> Result<Config> {
             ..Config::default()
         });
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)?;
     let mut map: Map<String, Value> =
         serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON object", path.display()))?;
     map.retain(|key, _| config::key_kind(key).is_some());

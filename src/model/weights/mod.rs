@@ -1,9 +1,15 @@
-//! Load and save Hugging Face checkpoints: `config.json` + `model.safetensors` (or a zip-format
-//! `pytorch_model.bin`) + tokenizer files.
+//! Load and save Hugging Face checkpoints: `config.json` + `model.safetensors` (or
+//! `pytorch_model.bin`, zip or legacy format) + tokenizer files.
+pub mod pickle;
+pub mod safetensors_file;
+pub mod torch_file;
+
 use super::{Family, ModelConfig};
 use anyhow::{bail, Context, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use tch::{nn::VarStore, Kind, Tensor};
 
@@ -31,33 +37,70 @@ pub fn weights_file(dir: &Path) -> Result<PathBuf> {
     bail!("{}: no model.safetensors or pytorch_model.bin found", dir.display())
 }
 
-/// Reads every tensor of a weights file, choosing the reader by magic bytes.
-pub fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
-    let head = read_head(path)?;
+/// The formats of a weights file, told apart by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Safetensors,
+    TorchZip,
+    TorchLegacy,
+}
+
+/// The format of a weights file from its first 9 bytes.
+fn format_of(head: &[u8], path: &Path) -> Result<Format> {
     // safetensors: a little-endian u64 header length, then the JSON header. Check it before the
     // pickle magic: a header length whose low byte is 0x80 looks like a pickle's first byte.
-    let tensors = if head.starts_with(b"PK\x03\x04") {
-        Tensor::loadz_multi(path)
-    } else if head.len() == 9 && head[8] == b'{' {
-        Tensor::read_safetensors(path)
-    } else if head.first() == Some(&0x80) {
-        bail!(
-            "{}: legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch >= 1.6 \
-             (`torch.save(torch.load(f), f)`) or convert it to model.safetensors",
-            path.display()
-        )
+    if torch_file::is_zip(head) {
+        Ok(Format::TorchZip)
+    } else if safetensors_file::is_safetensors(head) {
+        Ok(Format::Safetensors)
+    } else if torch_file::is_legacy(head) {
+        Ok(Format::TorchLegacy)
     } else {
         bail!(
-            "{}: neither a safetensors file nor a zip-format PyTorch checkpoint",
+            "{}: neither a safetensors file nor a PyTorch checkpoint",
             path.display()
         )
+    }
+}
+
+/// Reads every tensor of a weights file (`model.safetensors`, or `pytorch_model.bin` in the zip or
+/// the legacy format), in safe Rust; libtorch sees only checked bytes.
+pub fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
+    let format = format_of(&read_head(path)?, path)?;
+    let tensors = match format {
+        Format::TorchZip => File::open(path)
+            .map_err(anyhow::Error::from)
+            .and_then(torch_file::read_zip),
+        Format::Safetensors => read_file(path).and_then(|bytes| safetensors_file::read(&bytes)),
+        Format::TorchLegacy => read_file(path).and_then(|bytes| torch_file::read_legacy(&bytes)),
     };
     tensors.with_context(|| format!("cannot read weights from {}", path.display()))
 }
 
+/// Names (as the model names them, see [`normalize_name`]) and shapes of a weights file's tensors,
+/// read from its header or pickle only, without the tensor data.
+pub fn index(path: &Path, family: &Family) -> Result<HashMap<String, Vec<i64>>> {
+    let format = format_of(&read_head(path)?, path)?;
+    let shapes = match format {
+        Format::Safetensors => safetensors_file::index(path),
+        Format::TorchZip => File::open(path)
+            .map_err(anyhow::Error::from)
+            .and_then(torch_file::index_zip),
+        Format::TorchLegacy => read_file(path).and_then(|bytes| torch_file::index_legacy(&bytes)),
+    };
+    let shapes = shapes.with_context(|| format!("cannot read weights from {}", path.display()))?;
+    Ok(shapes
+        .into_iter()
+        .map(|(name, shape)| (normalize_name(&name, family), shape))
+        .collect())
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
 fn read_head(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut head = Vec::with_capacity(9);
     file.by_ref()
         .take(9)

@@ -1,0 +1,43 @@
+//! Size caps for the files of a model folder (downloaded from anyone's hub repository): a file over
+//! its cap is refused before it is read, so a hostile folder cannot exhaust memory.
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+const MIB: u64 = 1 << 20;
+/// `config.json` (a real one is about 1 KB).
+pub const MODEL_CONFIG_BYTES: u64 = 16 * MIB;
+/// `tokenizer_config.json`, `special_tokens_map.json`, `training_args.json` (about 1 KB).
+pub const SMALL_JSON_BYTES: u64 = MIB;
+/// `vocab.txt` (KoELECTRA v3: 35,000 tokens, 250 KB; multilingual vocabs: a few MB).
+pub const VOCAB_BYTES: u64 = 64 * MIB;
+/// Tokens in a `vocab.txt`.
+pub const VOCAB_TOKENS: usize = 5_000_000;
+/// `tokenizer.json` (XLM-R's: 17 MB).
+pub const TOKENIZER_JSON_BYTES: u64 = 256 * MIB;
+
+/// The bytes of `path`, refused with a one-line error when it is larger than `max` bytes.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        bail!("{}: larger than {} bytes; refusing to read it", path.display(), max);
+    }
+    Ok(bytes)
+}
+
+/// The UTF-8 text of `path`, at most `max` bytes.
+pub fn read_text_capped(path: &Path, max: u64) -> Result<String> {
+    let bytes = read_capped(path, max)?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
