@@ -25,6 +25,8 @@ import transformers
 from safetensors.torch import save_file
 from transformers import ElectraConfig, ElectraForMaskedLM
 
+from make_fixtures import perturb
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "torch_bin"
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -41,9 +43,7 @@ def tiny_model() -> ElectraForMaskedLM:
         max_position_embeddings=16,
     )
     model = ElectraForMaskedLM(config).eval()
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(torch.randn_like(param) * 0.05)
+    perturb(model)
     return model
 
 
