@@ -52,27 +52,11 @@ pub fn build<M>(
         ModelSource::Dir(dir) => Some(weights::weights_file(dir)?),
         ModelSource::Scratch(_) => None,
     };
-    check_config(&cfg, &source.config_label(), file.as_deref(), device)?;
-    let vs = VarStore::new(device);
-    let model = build_checked(|| make(&vs.root(), &cfg))?;
-    if let Some(file) = file {
-        let report = build_checked(|| weights::load_weights(&vs, &file, cfg.family, head.prefixes()))?;
-        if !report.fresh.is_empty() {
-            log::info!(
-                "new head, initialised N(0, {}): {}",
-                cfg.initializer_range,
-                report.fresh.join(", ")
-            );
-        }
-        if !report.unexpected.is_empty() {
-            log::info!(
-                "ignored {} checkpoint tensor(s): {}",
-                report.unexpected.len(),
-                summarize(&report.unexpected)
-            );
-        }
-    } else {
-        log::info!("model built from model_config with random weights (no checkpoint)");
+    let label = source.config_label();
+    let (vs, model, report) = load_checked(&cfg, &label, file.as_deref(), head.prefixes(), device, make)?;
+    match report {
+        Some(report) => log_report(&cfg, &report),
+        None => log::info!("model built from model_config with random weights (no checkpoint)"),
     }
     let params: i64 = vs
         .trainable_variables()
@@ -96,11 +80,47 @@ pub fn load_fine_tuned<M>(
     make: impl FnOnce(&nn::Path, &ModelConfig) -> Result<M>,
 ) -> Result<(VarStore, M)> {
     let file = weights::weights_file(dir)?;
-    check_config(cfg, &dir.join("config.json").display().to_string(), Some(&file), device)?;
+    let label = dir.join("config.json").display().to_string();
+    let (vs, model, _) = load_checked(cfg, &label, Some(&file), &[], device, make)?;
+    Ok((vs, model))
+}
+
+/// What both paths share: `cfg` checked (against `file`'s index when there is a checkpoint) before
+/// anything is allocated, the model built, then the checkpoint's tensors copied in (variables under
+/// `optional` may be missing and keep their fresh init).
+fn load_checked<M>(
+    cfg: &ModelConfig,
+    label: &str,
+    file: Option<&Path>,
+    optional: &[&str],
+    device: Device,
+    make: impl FnOnce(&nn::Path, &ModelConfig) -> Result<M>,
+) -> Result<(VarStore, M, Option<weights::LoadReport>)> {
+    check_config(cfg, label, file, device)?;
     let vs = VarStore::new(device);
     let model = build_checked(|| make(&vs.root(), cfg))?;
-    build_checked(|| weights::load_weights(&vs, &file, cfg.family, &[]))?;
-    Ok((vs, model))
+    let report = file
+        .map(|file| build_checked(|| weights::load_weights(&vs, file, cfg.family, optional)))
+        .transpose()?;
+    Ok((vs, model, report))
+}
+
+/// The fresh head and the ignored checkpoint tensors of a load, a log line each.
+fn log_report(cfg: &ModelConfig, report: &weights::LoadReport) {
+    if !report.fresh.is_empty() {
+        log::info!(
+            "new head, initialised N(0, {}): {}",
+            cfg.initializer_range,
+            report.fresh.join(", ")
+        );
+    }
+    if !report.unexpected.is_empty() {
+        log::info!(
+            "ignored {} checkpoint tensor(s): {}",
+            report.unexpected.len(),
+            summarize(&report.unexpected)
+        );
+    }
 }
 
 /// Checks a model config before anything is allocated: against the checkpoint's tensor shapes

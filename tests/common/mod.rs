@@ -163,3 +163,17 @@ pub fn stderr_ok(out: &Output) -> String {
     assert!(out.status.success(), "koelectra-ft failed:\n{log}");
     log
 }
+
+/// A zip archive of `entries`, stored uncompressed as `torch.save` writes them.
+pub fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut bytes);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in entries {
+        zip.start_file(*name, stored).expect("zip entry");
+        zip.write_all(data).expect("zip data");
+    }
+    zip.finish().expect("zip directory");
+    bytes.into_inner()
+}

@@ -1,6 +1,7 @@
 //! The fuzzing engine: proptest strategies that mutate seeds, and a runner that holds every input
 //! to its contract: no panic, one-line errors, a time budget and a heap bound.
 use super::heap;
+use koelectra_ft::error::catch_panic;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,20 +121,10 @@ fn inputs(seeds: Vec<Vec<u8>>, dictionary: Vec<Vec<u8>>) -> impl Strategy<Value 
 pub fn run_check(target: &Target, input: &[u8]) -> Result<(), String> {
     watch(target.name, input);
     let started = Instant::now();
-    let (outcome, peak) = heap::peak_during(|| std::panic::catch_unwind(|| (target.check)(input)));
+    let (outcome, peak) = heap::peak_during(|| catch_panic(|| (target.check)(input)));
     let took = started.elapsed();
     unwatch();
-    match outcome {
-        Ok(result) => result?,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            return Err(format!("panic: {message}"));
-        }
-    }
+    outcome.map_err(|message| format!("panic: {message}"))??;
     let limit = HEAP_BASE + HEAP_PER_BYTE * input.len();
     if peak > limit {
         return Err(format!(

@@ -2,13 +2,13 @@
 //! safetensors header and reader, the `.bin` reader (the zip archive; the state-dict pickle inside a
 //! well-formed archive; the legacy format) and `config.json` checked against a checkpoint's index
 //! and then built. Seeds are tiny checkpoints saved by transformers (tests/fixtures).
-use super::common::{fixture, root};
+use super::common::{fixture, root, stored_zip};
 use super::engine::{accept, one_line_error, Target};
 use koelectra_ft::model::heads::SequenceClassifier;
 use koelectra_ft::model::source::{self, ModelSource};
 use koelectra_ft::model::weights::{safetensors_file, torch_file};
 use koelectra_ft::model::HeadKind;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tch::{Device, Tensor};
@@ -89,16 +89,11 @@ fn zip_entries() -> &'static Vec<(String, Vec<u8>)> {
 /// The input as the data.pkl of an otherwise well-formed archive (mutating a pickle inside a zip
 /// only breaks its checksum).
 fn check_torch_pickle(pickle: &[u8]) -> Result<(), String> {
-    let mut bytes = Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut bytes);
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in zip_entries() {
-        let data = if name.ends_with("data.pkl") { pickle } else { data };
-        zip.start_file(name.as_str(), stored).map_err(|e| e.to_string())?;
-        zip.write_all(data).map_err(|e| e.to_string())?;
-    }
-    zip.finish().map_err(|e| e.to_string())?;
-    check_torch_zip(&bytes.into_inner())
+    let entries: Vec<(&str, &[u8])> = zip_entries()
+        .iter()
+        .map(|(name, data)| (name.as_str(), if name.ends_with("data.pkl") { pickle } else { data }))
+        .collect();
+    check_torch_zip(&stored_zip(&entries))
 }
 
 /// A model folder per thread and weights format: the tiny discriminator's weights (safetensors, or

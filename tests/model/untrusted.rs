@@ -1,8 +1,8 @@
 //! Hostile or corrupt model folders, run through the CLI as a user would: every one gets exit 1 and
 //! one error line naming the file and what is wrong, with no panic, within seconds (a hang is killed
 //! after 60 s) and bounded memory (peak RSS below 1.5 GiB; libtorch alone takes about 0.5).
-use super::common::{binary, demo_run_args, fixture, one_child_at_a_time, root, text};
-use std::io::{Read, Write};
+use super::common::{binary, demo_run_args, fixture, one_child_at_a_time, root, stored_zip, text};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
@@ -124,15 +124,7 @@ fn set_config(dir: &Path, key: &str, value: serde_json::Value) {
 
 /// A zip archive as torch.save writes it, with `pickle` as its data.pkl and no storages.
 fn torch_zip(pickle: &[u8]) -> Vec<u8> {
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut bytes);
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in [("archive/data.pkl", pickle), ("archive/version", b"3\n".as_slice())] {
-        zip.start_file(name, stored).unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap();
-    bytes.into_inner()
+    stored_zip(&[("archive/data.pkl", pickle), ("archive/version", b"3\n")])
 }
 
 /// A pickle that runs `os.system("touch /tmp/pwned")` when Python unpickles it.
@@ -251,15 +243,8 @@ fn a_tensor_view_past_its_storage_is_refused() {
     let pickle = b"\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(\
         (X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ\
         K\x01K\x03K\x02\x86K\x02K\x01\x86\x89}tRs.";
-    let mut zip = std::io::Cursor::new(Vec::new());
-    let mut writer = zip::ZipWriter::new(&mut zip);
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in [("archive/data.pkl", pickle.as_slice()), ("archive/data/0", &[0u8; 16])] {
-        writer.start_file(name, stored).unwrap();
-        writer.write_all(data).unwrap();
-    }
-    writer.finish().unwrap();
-    let dir = model_dir(("pytorch_model.bin", zip.into_inner()));
+    let zip = stored_zip(&[("archive/data.pkl", pickle.as_slice()), ("archive/data/0", &[0u8; 16])]);
+    let dir = model_dir(("pytorch_model.bin", zip));
     assert_clean_error(dir.path(), "pytorch_model.bin", "tensor w");
 }
 

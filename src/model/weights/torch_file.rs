@@ -310,10 +310,9 @@ fn elem_size(kind: Kind) -> Result<u64> {
     })
 }
 
-/// Storages by key, as one-dimensional tensors of their elements, with the reference they were read
-/// for (every tensor of a storage must agree with it).
+/// Storages by key, as one-dimensional tensors of their elements.
 #[derive(Default)]
-struct Storages(HashMap<String, (StorageRef, Tensor)>);
+struct Storages(HashMap<String, Tensor>);
 
 impl Storages {
     fn contains(&self, key: &str) -> bool {
@@ -333,7 +332,7 @@ impl Storages {
         let numel = i64::try_from(storage.numel).map_err(|_| anyhow!("storage {:?} too large", storage.key))?;
         let tensor = Tensor::f_from_data_size(&bytes, &[numel], storage.kind)
             .map_err(|e| anyhow!("storage {:?}: {}", storage.key, first_line(&e.to_string())))?;
-        self.0.insert(storage.key.clone(), (storage.clone(), tensor));
+        self.0.insert(storage.key.clone(), tensor);
         Ok(())
     }
 }
@@ -345,8 +344,8 @@ fn build(tensors: Vec<(String, TensorRef)>, storages: &Storages) -> Result<Vec<(
     let stored: u64 = storages
         .0
         .values()
-        .map(|(s, _)| storage_bytes(s).unwrap_or(u64::MAX))
-        .fold(0, u64::saturating_add);
+        .map(|s| (s.numel() * s.kind().elt_size_in_bytes()) as u64)
+        .sum();
     let limit = stored.saturating_mul(MAX_COPIES).saturating_add(1 << 20);
     let mut built = 0u64;
     tensors
@@ -364,13 +363,11 @@ fn build(tensors: Vec<(String, TensorRef)>, storages: &Storages) -> Result<Vec<(
 
 /// The tensor `t` describes (its bounds checked by [`check_bounds`]), copied out of its storage.
 fn view(t: &TensorRef, storages: &Storages) -> Result<Tensor> {
-    let (read_as, storage) = storages
+    // state_dict() made every tensor of a storage agree on its kind and size.
+    let storage = storages
         .0
         .get(&t.storage.key)
         .ok_or_else(|| anyhow!("storage {:?} was not read", t.storage.key))?;
-    if (read_as.kind, read_as.numel) != (t.storage.kind, t.storage.numel) {
-        bail!("storage {:?} is described two ways", t.storage.key);
-    }
     let base = t.storage.view.as_ref().map_or(0, |(_, offset, _)| *offset);
     let offset = t.offset + base as i64;
     storage
