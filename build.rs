@@ -16,6 +16,7 @@ fn main() {
         "cargo:rustc-env=LIBTORCH_VERSION={}",
         torch_version(Path::new(&lib_dir))
     );
+    compile_shim(Path::new(&lib_dir));
     // Embed the libtorch directory so the binary runs without LD_LIBRARY_PATH.
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib_dir}");
     // The linker's --as-needed drops libtorch_cuda because no symbol of it is referenced
@@ -25,6 +26,23 @@ fn main() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
+}
+
+/// Compiles `csrc/shim.cpp` (the libtorch calls tch lacks) against the wheel's headers, with the
+/// wheel's C++ ABI. It links into this crate ahead of libtorch, which torch-sys already links.
+fn compile_shim(lib_dir: &Path) {
+    println!("cargo:rerun-if-changed=csrc/shim.cpp");
+    let include = lib_dir.join("../include");
+    cc::Build::new()
+        .cpp(true)
+        .file("csrc/shim.cpp")
+        .include(&include)
+        .std("c++17")
+        // PyTorch 2.11's pip wheels are built with the C++11 ABI (torch._C._GLIBCXX_USE_CXX11_ABI).
+        .define("_GLIBCXX_USE_CXX11_ABI", "1")
+        .flag_if_supported("-Wno-unused-parameter")
+        .warnings(false)
+        .compile("kft_shim");
 }
 
 /// The pip wheel's version (`__version__` in `torch/version.py`, next to `torch/lib`), for `--version`.

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use koelectra_ft::cli::{data, predict, report, run};
 use koelectra_ft::config::{self, Config, ConfigError};
+use koelectra_ft::device::{self, amp::Precision};
 use koelectra_ft::error::{escape_controls, first_line};
 use koelectra_ft::io::progress;
 use koelectra_ft::tasks::{self, TaskKind};
@@ -27,8 +28,9 @@ Exit codes: 0 success, 1 any other error, 2 usage or config error, 130 interrupt
 SIGTERM; the run saved a checkpoint to resume from).
 Logging goes to stderr at level info; set RUST_LOG (e.g. RUST_LOG=debug) to change it.";
 
-/// `--version`: ours, libtorch's, and whether CUDA is usable here.
-static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// `--version`: ours, libtorch's, and whether CUDA is usable here. Asking CUDA initialises it
+/// (seconds on a GPU host), so only `--version` itself does (see [`parse_cli`]).
+fn full_version() -> String {
     let cuda = if tch::Cuda::is_available() {
         format!("CUDA usable ({} device(s))", tch::Cuda::device_count())
     } else {
@@ -39,7 +41,7 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         env!("CARGO_PKG_VERSION"),
         libtorch_version()
     )
-});
+}
 
 /// The libtorch this binary was built against (build.rs reads it from the pip wheel).
 fn libtorch_version() -> &'static str {
@@ -48,7 +50,7 @@ fn libtorch_version() -> &'static str {
 
 /// Command-line interface.
 #[derive(Parser, Debug)]
-#[command(name = "koelectra-ft", version = VERSION.as_str(), about, long_about = LONG_ABOUT)]
+#[command(name = "koelectra-ft", version, about, long_about = LONG_ABOUT)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -106,8 +108,17 @@ struct RunArgs {
     resume: Option<String>,
 }
 
+/// Parses the command line; the CUDA probe of the version string runs only for `--version`/`-V`.
+fn parse_cli() -> Result<Cli, clap::Error> {
+    let mut command = Cli::command();
+    if std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V") {
+        command = command.version(&*Box::leak(full_version().into_boxed_str()));
+    }
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with code 0; usage errors to stderr with code 2.
@@ -204,6 +215,9 @@ fn run_task(kind: TaskKind, args: &RunArgs) -> Result<()> {
     let device = config::resolve_device(args.device.as_deref(), cfg.no_cuda)?;
     config::check_device(device)?;
     data::check_task_files(&cfg)?;
+    let precision = Precision::from_flags(cfg.bf16, cfg.fp16);
+    device::configure(device, precision, cfg.tf32, cfg.full_determinism)
+        .map_err(|e| config::usage_error(format!("{e:#}")))?;
     set_threads();
     if let Err(e) = interrupt::install() {
         log::warn!("cannot install the Ctrl-C handler: {e}");
@@ -249,11 +263,6 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
             &cfg.model_name_or_path
         },
     );
-    if cfg.bf16 || cfg.fp16 {
-        return Err(config::usage_error(
-            "config keys \"bf16\"/\"fp16\": mixed precision is not implemented yet; run in fp32",
-        ));
-    }
     match kind {
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),
         TaskKind::Ner => run::ner::run(cfg, device),

@@ -118,6 +118,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("bf16", KeyKind::Bool),
     ("fp16", KeyKind::Bool),
     ("tf32", KeyKind::OptBool),
+    ("full_determinism", KeyKind::Bool),
     ("ner_score_truncated", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),

@@ -119,6 +119,8 @@ pub struct Config {
     /// Allow TF32 matmuls on CUDA (None = libtorch's default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tf32: Option<bool>,
+    /// Deterministic algorithms everywhere (HF's `full_determinism`): reproducible on CUDA, slower.
+    pub full_determinism: bool,
     /// NER: score words cut off by truncation as predicted "O" (false = drop them from scoring).
     pub ner_score_truncated: bool,
     /// HF-style ELECTRA `config.json` object to build a model from scratch (demo runs).
@@ -183,6 +185,7 @@ impl Default for Config {
             bf16: false,
             fp16: false,
             tf32: None,
+            full_determinism: false,
             ner_score_truncated: true,
             model_config: None,
             vocab_file: None,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use tch::{Device, Tensor};
 
+use crate::device::Upload;
 use crate::io::metrics_log::FeatureStats;
 pub use crate::io::results::Metrics;
 use crate::model::Batch;
@@ -47,6 +48,8 @@ pub struct Evaluation {
     /// Prediction files to write next to the result files.
     pub predictions: Vec<PredictionFile>,
     pub samples_per_second: f64,
+    /// Blocking device→host reads it took (the training driver counts them; 0 elsewhere).
+    pub device_reads: u64,
 }
 
 /// A predictions file: `<split>/<prefix>-<step>.<ext>` (seq-cls, ner) or `<prefix>_<step>.<ext>` in
@@ -76,8 +79,10 @@ impl PredictionFile {
     }
 }
 
-/// Pads `rows` on the right to the longest row (never beyond): `[PAD]` ids, mask 0, type 0.
-pub fn pad_batch(rows: &[&Encoded], pad_id: i64, device: Device) -> Batch {
+/// Pads `rows` on the right to the longest row (never beyond): `[PAD]` ids, mask 0, type 0. The
+/// batch and the arrays of `extra` (labels) reach the device in one copy; the extra arrays come
+/// back in the order pushed.
+pub fn pad_batch(rows: &[&Encoded], pad_id: i64, extra: Upload, device: Device) -> Result<(Batch, Vec<Tensor>)> {
     let longest = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
     let n = rows.len();
     let (mut ids, mut mask, mut types) = (
@@ -91,13 +96,7 @@ pub fn pad_batch(rows: &[&Encoded], pad_id: i64, device: Device) -> Batch {
         mask[at..at + row.ids.len()].copy_from_slice(&row.attention_mask);
         types[at..at + row.ids.len()].copy_from_slice(&row.type_ids);
     }
-    let shape = [n as i64, longest as i64];
-    let to = |v: Vec<i64>| Tensor::from_slice(&v).view(shape).to_device(device);
-    Batch {
-        input_ids: to(ids),
-        attention_mask: to(mask),
-        token_type_ids: to(types),
-    }
+    Batch::send([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
 }
 
 /// Evaluation batches: indices sorted by length, longest first, so little padding is computed.

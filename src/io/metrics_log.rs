@@ -75,20 +75,26 @@ pub struct EvalEvent<'a> {
     pub loss: f64,
     pub metrics: serde_json::Map<String, serde_json::Value>,
     pub samples_per_second: f64,
+    /// Blocking device→host reads of the evaluation (at most one per batch, plus the loss).
+    pub device_reads: u64,
 }
 
-/// The `end` event: the process's peak resident memory.
+/// The `end` event: the process's peak resident memory, and on CUDA the peak memory allocated by
+/// tensors (`torch.cuda.max_memory_allocated`).
 #[derive(Debug, Serialize)]
 pub struct EndEvent {
     pub event: &'static str,
     pub peak_rss_mib: Option<f64>,
+    pub peak_gpu_mib: Option<f64>,
 }
 
 impl EndEvent {
-    pub fn now() -> Self {
+    /// The event now, with the peak GPU memory the caller measured (`None` on CPU).
+    pub fn now(peak_gpu_mib: Option<f64>) -> Self {
         Self {
             event: "end",
             peak_rss_mib: peak_rss_mib(),
+            peak_gpu_mib,
         }
     }
 }

@@ -362,31 +362,75 @@ impl ElectraSelfAttention {
         })
     }
 
-    /// Attention of `queries` `[batch, q, hidden]` over `xs` `[batch, seq, hidden]`; `mask`: boolean
-    /// `[batch, 1, 1, seq]`, true where a key may be attended to.
+    /// Attention of `queries` `[batch, q, hidden]` over `xs` `[batch, seq, hidden]`; `mask`: the
+    /// additive mask of [`additive_mask`], `[batch, 1, 1, seq]`.
     pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
         let (b, h) = (xs.size()[0], xs.size()[2]);
         let split = |t: Tensor| t.view([b, -1, self.num_heads, h / self.num_heads]).transpose(1, 2);
         let q = split(queries.apply(&self.query));
         let k = split(xs.apply(&self.key));
         let v = split(xs.apply(&self.value));
-        let ctx = if train && self.dropout > 0.0 && q.device() == Device::Cpu {
-            eager_attention(&q, &k, &v, mask, self.dropout)
+        let dropout = if train { self.dropout } else { 0.0 };
+        let ctx = if dropout > 0.0 && q.device() == Device::Cpu {
+            eager_attention(&q, &k, &v, mask, dropout)
         } else {
-            let dropout = if train { self.dropout } else { 0.0 };
+            log_attention_backend(&q, &k, &v, mask, dropout);
             Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false)
         };
         ctx.transpose(1, 2).contiguous().view([b, -1, h])
     }
 }
 
-/// softmax(q·kᵀ/√d, masked) with dropout, times v: HF's eager attention. On CPU, libtorch's SDPA has
+/// softmax(q·kᵀ/√d + mask) with dropout, times v: HF's eager attention. On CPU, libtorch's SDPA has
 /// no fused kernel with dropout and its fallback is several times slower than this.
 fn eager_attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) -> Tensor {
     let scale = 1.0 / (q.size()[3] as f64).sqrt();
-    let scores = q.matmul(&k.transpose(-1, -2)) * scale;
-    let scores = scores.masked_fill(&mask.logical_not(), f64::from(f32::MIN));
+    let scores = q.matmul(&k.transpose(-1, -2)) * scale + mask;
     scores.softmax(-1, scores.kind()).dropout(dropout, true).matmul(v)
+}
+
+/// HF's extended attention mask, built once per forward: 0 where a key may be attended to, the
+/// dtype's lowest value on padding, `[batch, 1, 1, seq]`, in the dtype the attention runs in (the
+/// autocast dtype under autocast: SDPA wants the mask in the query's dtype).
+pub fn additive_mask(attention_mask: &Tensor) -> Tensor {
+    let device = attention_mask.device();
+    let kind = crate::device::shim::autocast_kind(device.is_cuda())
+        .ok()
+        .flatten()
+        .unwrap_or(Kind::Float);
+    let lowest = match kind {
+        Kind::Half => -65504.0,
+        Kind::BFloat16 => -3.389_531_389_251_535e38,
+        _ => f64::from(f32::MIN),
+    };
+    let padding = attention_mask.eq(0).unsqueeze(1).unsqueeze(1);
+    padding.to_kind(kind) * lowest
+}
+
+/// Logs, once per process and case (training with dropout, or not), which SDPA kernel libtorch
+/// picks for these inputs (`torch._fused_sdp_choice`): flash, memory-efficient, cuDNN or math.
+fn log_attention_backend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) {
+    static LOGGED: [std::sync::Once; 2] = [std::sync::Once::new(), std::sync::Once::new()];
+    LOGGED[usize::from(dropout > 0.0)].call_once(|| {
+        let name = match Tensor::f_internal_fused_sdp_choice(q, k, v, Some(mask), dropout, false, None, false) {
+            Ok(0) => "math (unfused)",
+            Ok(1) => "flash attention",
+            Ok(2) => "memory-efficient attention",
+            Ok(3) => "cuDNN attention",
+            Ok(_) => "another backend",
+            Err(_) => "unknown",
+        };
+        let case = if dropout > 0.0 {
+            "training (dropout)"
+        } else {
+            "no dropout"
+        };
+        log::info!(
+            "attention on {:?}, {case}: SDPA {name} kernel, {:?}",
+            q.device(),
+            q.kind()
+        );
+    });
 }
 
 /// Dense + dropout + residual + LayerNorm, the "output" block used twice per layer.
@@ -474,7 +518,7 @@ impl ElectraModel {
         })
     }
 
-    /// Embeddings (projected to the hidden size) and the boolean attention mask.
+    /// Embeddings (projected to the hidden size) and the additive attention mask.
     fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
         let mut xs = self
             .embeddings
@@ -482,7 +526,7 @@ impl ElectraModel {
         if let Some(project) = &self.embeddings_project {
             xs = project.forward(&xs);
         }
-        (xs, batch.attention_mask.gt(0).unsqueeze(1).unsqueeze(1))
+        (xs, additive_mask(&batch.attention_mask))
     }
 }
 

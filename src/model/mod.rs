@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 use tch::{nn, Tensor};
 
+use crate::device::Upload;
 use crate::error::usage_error;
 
 /// Encoder inputs of one batch, all `[batch, seq]` int64 on the model's device.
@@ -25,6 +26,31 @@ pub struct Batch {
     pub input_ids: Tensor,
     pub attention_mask: Tensor,
     pub token_type_ids: Tensor,
+}
+
+impl Batch {
+    /// Sends ids, mask and type ids (`shape` each, in that order) and then the arrays of `extra` to
+    /// `device` in one copy ([`Upload`]); returns the batch and the extra arrays.
+    pub fn send(
+        parts: [&[i64]; 3],
+        shape: [i64; 2],
+        extra: Upload,
+        device: tch::Device,
+    ) -> Result<(Batch, Vec<Tensor>)> {
+        let mut upload = Upload::new();
+        for part in parts {
+            upload.push(part, &shape);
+        }
+        upload.extend(extra);
+        let mut tensors = upload.send(device)?.into_iter();
+        let mut next = || tensors.next().context("an upload returned fewer arrays than pushed");
+        let batch = Batch {
+            input_ids: next()?,
+            attention_mask: next()?,
+            token_type_ids: next()?,
+        };
+        Ok((batch, tensors.collect()))
+    }
 }
 
 /// A transformer encoder: token ids in, hidden states out.

@@ -9,7 +9,7 @@ use crate::text::Tokenizer;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use tch::{nn::VarStore, Device, Tensor};
+use tch::{nn::VarStore, Tensor};
 
 /// `dir` itself when it is a checkpoint with training state, else the newest such `checkpoint-*`
 /// in the run folder `dir`.
@@ -95,7 +95,7 @@ impl CheckpointWriter<'_> {
     /// Writes `checkpoint-<step>`; `resumable` adds the optimizer state even without `save_optimizer`.
     pub fn save(&self, vs: &VarStore, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
         let dir = self.out.join(format!("checkpoint-{}", position.global_step));
-        if let Some(name) = first_non_finite(vs) {
+        if let Some(name) = optimizer.first_non_finite()? {
             bail!(
                 "step {}: weight {name} is not finite; not saving {}",
                 position.global_step,
@@ -106,10 +106,7 @@ impl CheckpointWriter<'_> {
             self.tokenizer.save(tmp)?;
             results::write_json(&tmp.join("training_args.json"), self.training_args)?;
             if self.save_optimizer || resumable {
-                let (state, _) = optimizer.state();
-                let state: Vec<(String, Tensor)> =
-                    state.into_iter().map(|(k, t)| (k, t.to_device(Device::Cpu))).collect();
-                Tensor::write_safetensors(&state, tmp.join(OPTIMIZER_STATE))?;
+                Tensor::write_safetensors(&optimizer.state()?, tmp.join(OPTIMIZER_STATE))?;
                 results::write_json(
                     &tmp.join(TRAINER_STATE),
                     &TrainerState {
@@ -175,17 +172,6 @@ pub fn is_disk_full(e: &anyhow::Error) -> bool {
             == Some(libc::ENOSPC)
             || c.to_string().contains("No space left on device")
     })
-}
-
-/// The first parameter holding a NaN or infinity, if any.
-fn first_non_finite(vs: &VarStore) -> Option<String> {
-    let vars = vs.variables();
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    names
-        .into_iter()
-        .find(|name| vars[*name].isfinite().all().int64_value(&[]) == 0)
-        .cloned()
 }
 
 /// The position and optimizer file to resume from when `dir` is a checkpoint saved with `save_optimizer`.

@@ -8,6 +8,7 @@ use super::summary::{self, CheckpointResult, RunInfo};
 use super::trainer::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
 use super::{batches, interrupt};
 use crate::config::Config;
+use crate::device::amp::Precision;
 use crate::infer::{Evaluation, SplitData, TaskModel};
 use crate::io::metrics_log::{EndEvent, EvalEvent, MetricsLog};
 use crate::io::results::{self, Metrics};
@@ -32,6 +33,7 @@ pub struct RunSettings {
     pub do_eval: bool,
     pub eval_all_checkpoints: bool,
     pub train_batch_size: usize,
+    pub eval_batch_size: usize,
     pub group_by_length: bool,
     pub loop_config: LoopConfig,
     pub task: String,
@@ -50,6 +52,7 @@ impl RunSettings {
             do_eval: cfg.do_eval,
             eval_all_checkpoints: cfg.eval_all_checkpoints,
             train_batch_size: cfg.train_batch_size,
+            eval_batch_size: cfg.eval_batch_size,
             group_by_length: cfg.group_by_length,
             loop_config: loop_config(cfg),
             task: cfg.task.clone(),
@@ -83,6 +86,7 @@ pub fn loop_config(cfg: &Config) -> LoopConfig {
         save_steps: cfg.save_steps as i64,
         save_optimizer: cfg.save_optimizer,
         seed: cfg.seed,
+        precision: Precision::from_flags(cfg.bf16, cfg.fp16),
     }
 }
 
@@ -249,7 +253,7 @@ fn final_pass<T: TaskModel>(
     let test_name = test.name();
     let mut checkpoints = list_checkpoints(out)?;
     if checkpoints.is_empty() {
-        let eval = task.evaluate(test)?;
+        let eval = ctx.evaluate(task, test)?;
         ctx.record(test_name, "", None, &eval)?;
         ctx.write_predictions(test_name, "", &eval)?;
         results::write_eval_results(out, &eval.metrics, 1)?;
@@ -270,14 +274,14 @@ fn final_pass<T: TaskModel>(
         }
         let label = step.to_string();
         weights::load_weights(ctx.vs, &weights::weights_file(dir)?, ctx.family, &[])?;
-        let eval = task.evaluate(test)?;
+        let eval = ctx.evaluate(task, test)?;
         ctx.record(test_name, &label, None, &eval)?;
         ctx.write_predictions(test_name, &label, &eval)?;
         all.extend(summary::suffixed(&eval.metrics, &label));
         let dev_metrics = match (dev_results.get(step), dev) {
             (Some(m), _) => Some(m.clone()),
             (None, Some(dev)) => {
-                let eval = task.evaluate(dev)?;
+                let eval = ctx.evaluate(task, dev)?;
                 ctx.record(dev.name(), &label, None, &eval)?;
                 Some(eval.metrics)
             }
@@ -311,11 +315,33 @@ fn print_result(split: &str, what: &str, metrics: &Metrics) {
 }
 
 impl RunContext<'_> {
+    /// Evaluates a split under the run's autocast, at a fault boundary: out-of-memory gives advice
+    /// on `eval_batch_size`, a libtorch or CUDA failure one error line.
+    fn evaluate<T: TaskModel>(&self, task: &T, split: &T::Split) -> Result<Evaluation> {
+        let precision = self.settings.loop_config.precision;
+        let device = self.vs.device();
+        let advice = || {
+            format!(
+                "out of memory while evaluating {}; lower eval_batch_size (e.g. --set eval_batch_size={})",
+                split.name(),
+                (self.settings.eval_batch_size / 2).max(1)
+            )
+        };
+        let what = format!("evaluating {}", split.name());
+        let before = crate::device::transfers();
+        let mut eval = crate::device::guarded(&what, advice, || precision.autocast(device, || task.evaluate(split)))?;
+        eval.device_reads = (crate::device::transfers() - before).reads;
+        Ok(eval)
+    }
+
     /// Appends the `end` event (peak resident memory) to metrics.jsonl and draws curves.svg.
     fn finish(&self) -> Result<()> {
-        let end = EndEvent::now();
+        let end = EndEvent::now(crate::device::peak_gpu_mib(self.vs.device()));
         if let Some(mib) = end.peak_rss_mib {
             log::info!("peak memory {mib:.0} MiB");
+        }
+        if let Some(mib) = end.peak_gpu_mib {
+            log::info!("peak GPU memory {mib:.0} MiB (allocated by tensors)");
         }
         self.log.append(&end)?;
         curves::write(&self.settings.out)
@@ -334,6 +360,7 @@ impl RunContext<'_> {
             loss: eval.loss,
             metrics: results::metrics_json(&eval.metrics),
             samples_per_second: eval.samples_per_second,
+            device_reads: eval.device_reads,
         })?;
         let shown: Vec<String> = eval
             .metrics
@@ -399,7 +426,7 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
 
     fn evaluate(&mut self, position: Position) -> Result<()> {
         let Some(split) = self.eval_split else { return Ok(()) };
-        let eval = self.task.evaluate(split)?;
+        let eval = self.ctx.evaluate(self.task, split)?;
         let epoch = position.global_step as f64 / self.plan.updates_per_epoch as f64;
         let name = split.name();
         let step = position.global_step.to_string();

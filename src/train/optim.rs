@@ -1,11 +1,13 @@
-//! AdamW with the exact update of `torch.optim.AdamW`, its state kept in our own tensors so it can
-//! be saved and restored (tch's C++ optimizer cannot), and global-norm gradient clipping.
+//! AdamW with the exact update of `torch.optim.AdamW(fused=True)` (libtorch's `_fused_adamw_`
+//! kernel, on CPU and CUDA), its state kept in our own tensors so it can be saved and restored
+//! (tch's C++ optimizer cannot), and global-norm gradient clipping computed on the device.
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
-/// Elements per slice of the update (512 KiB of f32 per buffer).
-const CHUNK: i64 = 1 << 17;
+use crate::device::amp::GradScaler;
+use crate::device::shim::{self, AdamWBuffers, AdamWHyper};
+use crate::device::{read_f64, to_host};
 
 /// HF's no-decay rule: parameters whose name contains `bias` or `LayerNorm.weight`.
 pub fn decays(name: &str) -> bool {
@@ -21,34 +23,41 @@ struct Param {
     numel: i64,
 }
 
-/// `torch.optim.AdamW(betas=(0.9, 0.999), eps, weight_decay)` over the trainable variables of a
-/// VarStore, with weight decay only on [`decays`] parameters.
+/// `torch.optim.AdamW(betas=(0.9, 0.999), eps, weight_decay, fused=True)` over the trainable
+/// variables of a VarStore, with weight decay only on [`decays`] parameters.
 ///
-/// Speed: every variable is re-pointed into one flat parameter buffer (decayed ones first), and the
-/// moments are flat buffers too, so a step is a dozen whole-buffer kernels into preallocated scratch
-/// space instead of hundreds of small ops each allocating a parameter-sized temporary.
+/// Speed: every variable is re-pointed into one flat parameter buffer (decayed ones first), and
+/// gradients and moments are flat buffers too, so an update is two fused kernel launches (decayed
+/// and not) instead of a few per parameter.
 #[derive(Debug)]
 pub struct AdamW {
     params: Vec<Param>,
     flat: Tensor,
-    /// Gradients gathered into one buffer, then the scratch space of the update.
+    /// Every adopted gradient is a view of this buffer.
     grad: Tensor,
-    scratch: Tensor,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
+    /// The float step count the kernel reads for its bias corrections, on the device (as torch's
+    /// fused AdamW keeps it), so skipping an update needs no host round trip.
+    step_count: Tensor,
     /// Elements `0..n_decay` of the flat buffers are decayed, the rest not.
     n_decay: i64,
     beta1: f64,
     beta2: f64,
     eps: f64,
     weight_decay: f64,
+    /// Updates applied so far, as the host knows it.
     steps: i64,
     /// `clip_grad_norm` already gathered (and clipped) this step's gradients.
     grads_ready: bool,
+    /// fp16's dynamic loss scaling, saved and restored with the moments.
+    scaler: Option<GradScaler>,
 }
 
 impl AdamW {
-    pub fn new(vs: &VarStore, weight_decay: f64, eps: f64) -> Self {
+    /// Moves the trainable variables into one flat buffer and allocates gradient and moment buffers
+    /// (an out-of-memory error here is an error, not a crash).
+    pub fn new(vs: &VarStore, weight_decay: f64, eps: f64) -> Result<Self> {
         let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
         vars.sort_by(|a, b| (!decays(&a.0), &a.0).cmp(&(!decays(&b.0), &b.0)));
         let total: i64 = vars.iter().map(|(_, t)| t.numel() as i64).sum();
@@ -61,15 +70,16 @@ impl AdamW {
             .first()
             .map(|(_, t)| (t.kind(), t.device()))
             .unwrap_or((Kind::Float, Device::Cpu));
-        let flat = Tensor::zeros([total], options);
+        let zeros = || Tensor::f_zeros([total], options).context("cannot allocate the optimizer's buffers");
+        let flat = zeros()?;
         let mut params = Vec::with_capacity(vars.len());
         let mut offset = 0;
-        tch::no_grad(|| {
+        tch::no_grad(|| -> Result<()> {
             for (name, mut var) in vars {
                 let numel = var.numel() as i64;
-                let view = flat.narrow(0, offset, numel);
-                view.view_as(&var).copy_(&var);
-                var.set_data(&view.view(var.size().as_slice()));
+                let view = flat.f_narrow(0, offset, numel)?;
+                view.f_view_as(&var)?.f_copy_(&var)?;
+                var.set_data(&view.f_view(var.size().as_slice())?);
                 params.push(Param {
                     name,
                     var,
@@ -78,14 +88,14 @@ impl AdamW {
                 });
                 offset += numel;
             }
-        });
-        let zeros = || Tensor::zeros([total], options);
-        Self {
+            Ok(())
+        })?;
+        Ok(Self {
             params,
-            grad: zeros(),
-            scratch: zeros(),
-            exp_avg: zeros(),
-            exp_avg_sq: zeros(),
+            grad: zeros()?,
+            exp_avg: zeros()?,
+            exp_avg_sq: zeros()?,
+            step_count: Tensor::f_zeros([], (Kind::Float, options.1))?,
             flat,
             n_decay,
             beta1: 0.9,
@@ -94,23 +104,66 @@ impl AdamW {
             weight_decay,
             steps: 0,
             grads_ready: false,
+            scaler: None,
+        })
+    }
+
+    /// Adds fp16's dynamic loss scaling ([`GradScaler`]) on the parameters' device.
+    pub fn with_loss_scaling(mut self) -> Result<Self> {
+        self.scaler = Some(GradScaler::new(self.flat.device())?);
+        Ok(self)
+    }
+
+    /// The loss scaler, with fp16.
+    pub fn scaler(&self) -> Option<&GradScaler> {
+        self.scaler.as_ref()
+    }
+
+    /// What backward runs on: `loss`, times the loss scale with fp16.
+    pub fn scale_loss(&self, loss: &Tensor) -> Result<Tensor> {
+        match &self.scaler {
+            Some(scaler) => scaler.scale_loss(loss),
+            None => Ok(loss.shallow_clone()),
         }
     }
 
-    /// Number of updates done so far.
+    /// With fp16: gathers the gradients, divides them by the loss scale and returns the device flag
+    /// that is 1.0 when they are not finite (`GradScaler.unscale_`); `None` without loss scaling.
+    pub fn unscale_grads(&mut self) -> Result<Option<Tensor>> {
+        if self.scaler.is_none() {
+            return Ok(None);
+        }
+        let grad = self.gather_grads()?.shallow_clone();
+        let Some(scaler) = self.scaler.as_mut() else {
+            return Ok(None);
+        };
+        scaler.unscale(&grad)?;
+        Ok(Some(scaler.found_inf().shallow_clone()))
+    }
+
+    /// After an update with fp16: the loss scale backs off or grows (`GradScaler.update`).
+    pub fn update_scale(&mut self) -> Result<()> {
+        match self.scaler.as_mut() {
+            Some(scaler) => scaler.update(),
+            None => Ok(()),
+        }
+    }
+
+    /// Number of updates applied so far.
     pub fn steps(&self) -> i64 {
         self.steps
     }
 
     /// Zeroes the flat gradient buffer, which every adopted gradient is a view of.
-    pub fn zero_grad(&mut self) {
-        let _ = tch::no_grad(|| self.grad.zero_());
+    pub fn zero_grad(&mut self) -> Result<()> {
+        let _ = tch::no_grad(|| self.grad.f_zero_())?;
         for p in &self.params {
             let mut grad = p.var.grad();
             if grad.defined() && !self.adopted(p, &grad) {
-                let _ = grad.detach_().zero_();
+                let _ = grad.f_detach_()?.f_zero_()?;
             }
         }
+        Ok(())
     }
 
     /// Whether `grad` already lives in the flat gradient buffer at `p`'s place.
@@ -119,104 +172,145 @@ impl AdamW {
         grad.data_ptr() as usize == expected
     }
 
-    /// Makes every variable's gradient a view of the flat gradient buffer. Backward then accumulates
-    /// straight into it (autograd adds into an existing `.grad` in place), so after the first step
-    /// gathering is a pointer check per variable instead of a copy.
-    fn gather_grads(&mut self) {
-        tch::no_grad(|| {
+    /// Makes every variable's gradient a view of the flat gradient buffer and returns the buffer.
+    /// Backward then accumulates straight into it (autograd adds into an existing `.grad` in place),
+    /// so after the first step gathering is a pointer check per variable instead of a copy.
+    pub fn gather_grads(&mut self) -> Result<&Tensor> {
+        tch::no_grad(|| -> Result<()> {
             for p in &self.params {
                 let mut grad = p.var.grad();
                 if grad.defined() && self.adopted(p, &grad) {
                     continue;
                 }
-                let mut dst = self.grad.narrow(0, p.offset, p.numel);
+                let mut dst = self.grad.f_narrow(0, p.offset, p.numel)?;
                 if grad.defined() {
-                    let mut view = dst.view(grad.size().as_slice());
-                    view.copy_(&grad);
+                    let mut view = dst.f_view(grad.size().as_slice())?;
+                    view.f_copy_(&grad)?;
                     grad.set_data(&view);
                 } else {
-                    let _ = dst.zero_();
+                    let _ = dst.f_zero_()?;
                 }
             }
-        });
-    }
-
-    /// Global L2 norm of all gradients, scaled down to `max_norm` as `torch.nn.utils.clip_grad_norm_`
-    /// does (factor `max_norm / (norm + 1e-6)`, applied only when below 1). Returns the norm before
-    /// clipping. Gathers the gradients for the next [`AdamW::step`].
-    pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
-        self.gather_grads();
-        let total = self.grad.norm().double_value(&[]);
-        let coef = max_norm / (total + 1e-6);
-        if coef < 1.0 {
-            let _ = tch::no_grad(|| self.grad.g_mul_scalar_(coef));
-        }
+            Ok(())
+        })?;
         self.grads_ready = true;
-        total
+        Ok(&self.grad)
     }
 
-    /// One AdamW update at learning rate `lr`, exactly as `torch.optim.AdamW.step`.
-    pub fn step(&mut self, lr: f64) {
+    /// Global L2 norm of all gradients (a device scalar), after scaling them down to `max_norm` as
+    /// `torch.nn.utils.clip_grad_norm_` does (factor `max_norm / (norm + 1e-6)` clamped to 1), on
+    /// the device: nothing waits for the result. Returns the norm before clipping; gathers the
+    /// gradients for the next [`AdamW::step`] unless already done.
+    pub fn clip_grad_norm(&mut self, max_norm: f64) -> Result<Tensor> {
         if !self.grads_ready {
-            self.gather_grads();
+            self.gather_grads()?;
+        }
+        let norm = self.grad.f_norm()?;
+        if max_norm.is_finite() {
+            let coef = norm
+                .f_add_scalar(1e-6)?
+                .f_reciprocal()?
+                .f_mul_scalar(max_norm)?
+                .f_clamp_max(1.0)?;
+            let _ = tch::no_grad(|| self.grad.f_mul_(&coef))?;
+        }
+        Ok(norm)
+    }
+
+    /// One AdamW update at learning rate `lr`, as `torch.optim.AdamW(fused=True).step()`. With
+    /// `found_inf` (a float device flag), the kernels skip the update when it is 1, and the step
+    /// count stays, as under `torch.amp.GradScaler`; call [`AdamW::skipped`] once the host knows.
+    pub fn step(&mut self, lr: f64, found_inf: Option<&Tensor>) -> Result<()> {
+        if !self.grads_ready {
+            self.gather_grads()?;
         }
         self.grads_ready = false;
         self.steps += 1;
-        let bias1 = 1.0 - self.beta1.powi(self.steps as i32);
-        let bias2_sqrt = (1.0 - self.beta2.powi(self.steps as i32)).sqrt();
-        let step_size = lr / bias1;
-        let (beta1, beta2, eps, wd) = (self.beta1, self.beta2, self.eps, self.weight_decay);
-        let c1 = 1.0 - lr * wd;
-        let total = self.flat.size()[0];
-        tch::no_grad(|| {
-            // Chunks small enough that the five buffers' slices stay in the L2 cache between kernels.
-            for start in (0..total).step_by(CHUNK as usize) {
-                let len = CHUNK.min(total - start);
-                let slice = |t: &Tensor| t.narrow(0, start, len);
-                let (mut param, grad) = (slice(&self.flat), slice(&self.grad));
-                let (mut m, mut v, mut tmp) = (slice(&self.exp_avg), slice(&self.exp_avg_sq), slice(&self.scratch));
-                let decayed = (self.n_decay - start).clamp(0, len);
-                if wd != 0.0 && decayed > 0 {
-                    let _ = param.narrow(0, 0, decayed).g_mul_scalar_(c1);
-                }
-                let _ = m.lerp_(&grad, 1.0 - beta1);
-                // v = beta2 v + (1 - beta2) g²
-                let _ = grad.mul_out(&tmp, &grad);
-                let _ = v.lerp_(&tmp, 1.0 - beta2);
-                // param -= lr/bias1 · m / (sqrt(v)/bias2_sqrt + eps), with bias2_sqrt moved out of
-                // the division: param -= (lr/bias1 · bias2_sqrt) · m / (sqrt(v) + eps · bias2_sqrt)
-                let _ = v.sqrt_out(&tmp);
-                let _ = tmp.g_add_scalar_(eps * bias2_sqrt);
-                let _ = m.div_out(&tmp, &tmp);
-                let _ = param.g_add_(&tmp.g_mul_scalar_(-step_size * bias2_sqrt));
+        tch::no_grad(|| -> Result<()> {
+            let _ = self.step_count.f_add_scalar_(1.0)?;
+            let total = self.flat.size()[0];
+            let groups = [
+                (0, self.n_decay, self.weight_decay),
+                (self.n_decay, total - self.n_decay, 0.0),
+            ];
+            for (start, len, weight_decay) in groups.into_iter().filter(|(_, len, _)| *len > 0) {
+                let slice = |t: &Tensor| t.f_narrow(0, start, len);
+                let (param, grad) = (slice(&self.flat)?, slice(&self.grad)?);
+                let (exp_avg, exp_avg_sq) = (slice(&self.exp_avg)?, slice(&self.exp_avg_sq)?);
+                let buffers = AdamWBuffers {
+                    param: &param,
+                    grad: &grad,
+                    exp_avg: &exp_avg,
+                    exp_avg_sq: &exp_avg_sq,
+                    step: &self.step_count,
+                };
+                let hyper = AdamWHyper {
+                    lr,
+                    beta1: self.beta1,
+                    beta2: self.beta2,
+                    weight_decay,
+                    eps: self.eps,
+                };
+                shim::fused_adamw(&buffers, hyper, None, found_inf)?;
             }
-        });
+            if let Some(flag) = found_inf {
+                let _ = self.step_count.f_sub_(&flag.f_reshape([])?)?;
+            }
+            Ok(())
+        })
     }
 
-    /// State tensors named `exp_avg.<param>` / `exp_avg_sq.<param>`, plus the step count.
-    pub fn state(&self) -> (Vec<(String, Tensor)>, i64) {
-        let mut out = Vec::with_capacity(self.params.len() * 2);
+    /// The last [`AdamW::step`] was skipped on the device (its `found_inf` was set): the host count
+    /// follows.
+    pub fn skipped(&mut self) {
+        self.steps -= 1;
+    }
+
+    /// The first parameter holding a NaN or infinity: one read for the whole flat buffer, and a
+    /// search by parameter only when it is not finite.
+    pub fn first_non_finite(&self) -> Result<Option<String>> {
+        let all_finite = |t: &Tensor| -> Result<bool> { Ok(read_f64(&t.f_isfinite()?.f_all()?)? == [1.0]) };
+        if all_finite(&self.flat)? {
+            return Ok(None);
+        }
+        let mut params: Vec<&Param> = self.params.iter().collect();
+        params.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in params {
+            if !all_finite(&p.var)? {
+                return Ok(Some(p.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// State tensors on the CPU, named `exp_avg.<param>` / `exp_avg_sq.<param>`, plus `step` (the
+    /// applied updates, a float scalar as torch keeps it): one read per flat buffer.
+    pub fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        let (exp_avg, exp_avg_sq) = (to_host(&self.exp_avg)?, to_host(&self.exp_avg_sq)?);
+        let mut out = Vec::with_capacity(self.params.len() * 2 + 1);
         for p in &self.params {
             let shape = p.var.size();
-            out.push((
-                format!("exp_avg.{}", p.name),
-                self.exp_avg.narrow(0, p.offset, p.numel).view(shape.as_slice()),
-            ));
-            let sq = self.exp_avg_sq.narrow(0, p.offset, p.numel).view(shape.as_slice());
-            out.push((format!("exp_avg_sq.{}", p.name), sq));
+            for (prefix, buffer) in [("exp_avg", &exp_avg), ("exp_avg_sq", &exp_avg_sq)] {
+                let view = buffer.f_narrow(0, p.offset, p.numel)?.f_view(shape.as_slice())?;
+                out.push((format!("{prefix}.{}", p.name), view));
+            }
         }
-        (out, self.steps)
+        out.push(("step".into(), Tensor::from(self.steps as f32)));
+        if let Some(scaler) = &self.scaler {
+            for (name, t) in scaler.state() {
+                out.push((name, to_host(&t)?));
+            }
+        }
+        Ok(out)
     }
 
-    /// Restores the state written by [`AdamW::state`]; every parameter must be present.
-    pub fn load_state(&mut self, tensors: Vec<(String, Tensor)>, steps: i64) -> Result<()> {
-        let mut map: HashMap<String, Tensor> = tensors.into_iter().collect();
+    /// Restores the state written by [`AdamW::state`]; every parameter must be present. The step
+    /// count comes from `step`, or is `fallback_steps` for checkpoints written before it existed.
+    pub fn load_state(&mut self, map: &HashMap<String, Tensor>, fallback_steps: i64) -> Result<()> {
         for p in &self.params {
             for (prefix, buffer) in [("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq)] {
                 let key = format!("{prefix}.{}", p.name);
-                let src = map
-                    .remove(&key)
-                    .with_context(|| format!("optimizer state lacks {key}"))?;
+                let src = map.get(&key).with_context(|| format!("optimizer state lacks {key}"))?;
                 if src.size() != p.var.size() {
                     bail!(
                         "optimizer state {key} has shape {:?}, expected {:?}",
@@ -224,12 +318,27 @@ impl AdamW {
                         p.var.size()
                     );
                 }
-                let mut dst = buffer.narrow(0, p.offset, p.numel);
-                let src = src.to_kind(dst.kind()).to_device(dst.device()).reshape([-1]);
+                let mut dst = buffer.f_narrow(0, p.offset, p.numel)?;
+                let src = src.f_to_kind(dst.kind())?.f_to_device(dst.device())?.f_reshape([-1])?;
                 tch::no_grad(|| dst.f_copy_(&src))?;
             }
         }
-        self.steps = steps;
+        self.steps = match map.get("step") {
+            Some(step) => step_count(step)?,
+            None => fallback_steps,
+        };
+        let _ = tch::no_grad(|| self.step_count.f_fill_(self.steps as f64))?;
+        if let Some(scaler) = self.scaler.as_mut() {
+            scaler.load_state(map)?;
+        }
         Ok(())
+    }
+}
+
+/// The step count of a saved `step` tensor (a non-negative whole number).
+fn step_count(step: &Tensor) -> Result<i64> {
+    match read_f64(step)?.as_slice() {
+        [v] if *v >= 0.0 && v.fract() == 0.0 && *v < 1e15 => Ok(*v as i64),
+        other => bail!("optimizer state \"step\" is {other:?}, expected one whole number >= 0"),
     }
 }

@@ -4,11 +4,14 @@
 use super::batches::splitmix64;
 use super::optim::AdamW;
 use super::schedule::LinearSchedule;
+use crate::device::amp::Precision;
+use crate::device::{read_f64, transfers, Transfers};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tch::{nn::VarStore, Tensor};
+use tch::{nn::VarStore, Device, Kind, Tensor};
 
 /// The loop's settings, read from the run config.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +29,8 @@ pub struct LoopConfig {
     /// Whether periodic checkpoints hold the optimizer state (interrupt checkpoints always do).
     pub save_optimizer: bool,
     pub seed: u64,
+    /// Autocast of forward and loss (fp16 adds loss scaling).
+    pub precision: Precision,
 }
 
 /// Step budget: optimizer updates per epoch, epochs to run and total updates.
@@ -95,6 +100,10 @@ pub struct TrainLog {
     pub forward_ms: f64,
     pub backward_ms: f64,
     pub optimizer_ms: f64,
+    /// Blocking device→host reads per update and host→device batch copies per micro-batch in this
+    /// window (1 and 1: see `device::transfers`).
+    pub device_reads_per_update: f64,
+    pub uploads_per_micro_batch: f64,
 }
 
 /// Result of a finished loop.
@@ -163,6 +172,7 @@ pub fn run(
 struct Trainer<'a> {
     cfg: &'a LoopConfig,
     plan: &'a Plan,
+    device: Device,
     optimizer: AdamW,
     schedule: LinearSchedule,
     position: Position,
@@ -175,7 +185,11 @@ struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// A fresh start, or the state of `resume` (its position and optimizer state file).
     fn new(vs: &VarStore, cfg: &'a LoopConfig, plan: &'a Plan, resume: Option<(Position, &Path)>) -> Result<Self> {
-        let mut optimizer = AdamW::new(vs, cfg.weight_decay, cfg.adam_epsilon);
+        let mut optimizer = AdamW::new(vs, cfg.weight_decay, cfg.adam_epsilon)
+            .map_err(|e| memory_error(e, "creating the optimizer"))?;
+        if cfg.precision == Precision::Fp16 {
+            optimizer = optimizer.with_loss_scaling()?;
+        }
         let mut position = Position {
             global_step: 0,
             epoch: 0,
@@ -183,9 +197,13 @@ impl<'a> Trainer<'a> {
         };
         let mut saved = Saved::default();
         if let Some((pos, state_file)) = resume {
-            let tensors = Tensor::read_safetensors(state_file)
-                .with_context(|| format!("cannot read optimizer state {}", state_file.display()))?;
-            optimizer.load_state(tensors, pos.global_step)?;
+            let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(state_file)
+                .with_context(|| format!("cannot read optimizer state {}", state_file.display()))?
+                .into_iter()
+                .collect();
+            optimizer
+                .load_state(&tensors, pos.global_step)
+                .with_context(|| format!("cannot restore optimizer state {}", state_file.display()))?;
             position = pos;
             saved = Saved {
                 step: pos.global_step,
@@ -196,6 +214,7 @@ impl<'a> Trainer<'a> {
         Ok(Self {
             cfg,
             plan,
+            device: vs.device(),
             optimizer,
             schedule: LinearSchedule::new(plan.total_updates, cfg.warmup_proportion),
             position,
@@ -206,36 +225,100 @@ impl<'a> Trainer<'a> {
     }
 
     /// One optimisation step over `micro_batches` (gradient accumulation): for each, collate,
-    /// forward and loss (`batch_loss`), then backward; then clip, AdamW at the scheduled learning
-    /// rate, and zero the gradients. Returns the step's loss.
+    /// forward and loss (`batch_loss`, under autocast with bf16/fp16), then backward (of the scaled
+    /// loss with fp16); then clip, AdamW at the scheduled learning rate, and zero the gradients.
+    /// Returns the step's loss.
     fn step(&mut self, micro_batches: &[Vec<usize>], batch_loss: &dyn Fn(&[usize]) -> Result<Tensor>) -> Result<f64> {
         let (step, accum) = (self.position.global_step + 1, self.cfg.grad_accum);
+        let (precision, device) = (self.cfg.precision, self.device);
         let mut losses = Vec::with_capacity(micro_batches.len());
         for (micro, batch) in micro_batches.iter().enumerate() {
             seed_step(self.cfg.seed, self.position.global_step, micro);
             let started = Instant::now();
+            let optimizer = &self.optimizer;
             let (loss, forward_done) = guard_memory(step, batch.len(), accum, || {
-                let loss = batch_loss(batch)? / accum as f64;
+                let loss = precision
+                    .autocast(device, || batch_loss(batch))?
+                    .f_div_scalar(accum as f64)?;
                 let forward_done = Instant::now();
-                loss.backward();
+                optimizer.scale_loss(&loss)?.f_backward()?;
                 Ok((loss, forward_done))
             })?;
             self.window.forward += forward_done - started;
             self.window.backward += forward_done.elapsed();
             self.window.samples += batch.len();
+            self.window.micro_batches += 1;
             losses.push(loss.detach());
         }
         let started = Instant::now();
-        let loss = update(&mut self.optimizer, self.cfg, &self.schedule, &losses)
+        let loss = guard_memory(step, micro_batches[0].len(), accum, || self.update(step, &losses))
             .map_err(|e| anyhow!("{e:#}; {}", self.saved.describe()))?;
         self.window.optimizer += started.elapsed();
+        Ok(loss)
+    }
+
+    /// Unscale (fp16), clip, step at the scheduled lr, zero the grads; returns the update's loss.
+    /// All of it is queued on the device; the one read of the update comes last and brings back
+    /// loss, gradient norm, the non-finite flag and the loss scale together. A non-finite update is
+    /// never applied: the fused kernels skip it on the device. With fp16 that is the loss scaler's
+    /// normal business (logged, the scale backs off); otherwise the run stops.
+    fn update(&mut self, step: i64, micro: &[Tensor]) -> Result<f64> {
+        let optimizer = &mut self.optimizer;
+        let loss = Tensor::f_stack(micro, 0)?.f_sum(Kind::Double)?;
+        let scaled_found_inf = optimizer.unscale_grads()?;
+        // Without clipping the norm is still computed: an infinite gradient must not reach the weights.
+        let max_norm = if self.cfg.max_grad_norm > 0.0 {
+            self.cfg.max_grad_norm
+        } else {
+            f64::INFINITY
+        };
+        let norm = optimizer.clip_grad_norm(max_norm)?;
+        let found_inf = match scaled_found_inf {
+            Some(flag) => flag,
+            None => non_finite_flag(&loss, &norm)?,
+        };
+        let lr = self.cfg.learning_rate * self.schedule.multiplier(optimizer.steps());
+        optimizer.step(lr, Some(&found_inf))?;
+        optimizer.update_scale()?;
+        optimizer.zero_grad()?;
+        let scale = match optimizer.scaler() {
+            Some(scaler) => scaler.scale().shallow_clone(),
+            None => Tensor::f_ones([1], (Kind::Float, self.device))?,
+        };
+        let parts = [&loss, &norm, &found_inf, &scale].map(|t| t.f_to_kind(Kind::Double)?.f_reshape([1]));
+        let parts: Vec<Tensor> = parts.into_iter().collect::<Result<_, _>>()?;
+        let [loss, norm, skipped, scale] = read_f64(&Tensor::f_cat(&parts, 0)?)?[..] else {
+            bail!("step {step}: expected 4 values from the device");
+        };
+        if skipped == 0.0 {
+            return Ok(loss);
+        }
+        optimizer.skipped();
+        if self.cfg.precision != Precision::Fp16 {
+            if !loss.is_finite() {
+                bail!("step {step}: training loss is {loss}; stopped before applying this update");
+            }
+            bail!("step {step}: gradient norm is {norm} (loss {loss}); stopped before applying this update");
+        }
+        log::warn!("step {step}: gradients not finite in fp16; update skipped, loss scale lowered to {scale}");
+        if scale < MIN_LOSS_SCALE {
+            bail!(
+                "step {step}: the fp16 loss scale fell to {scale}: the gradients are not finite whatever the \
+                 scale (the run diverged); try bf16 or fp32, or a lower learning_rate"
+            );
+        }
         Ok(loss)
     }
 
     /// Counts a finished step: the position moves past `next_batch` (to the next epoch at its end).
     fn advance(&mut self, loss: f64, epoch_done: bool, next_batch: usize) {
         self.losses.push(loss);
-        self.window.loss_sum += loss;
+        // As HF's logging_nan_inf_filter: a non-finite loss (an fp16 update skipped for overflow)
+        // is left out of the logged mean.
+        if loss.is_finite() {
+            self.window.loss_sum += loss;
+            self.window.finite_losses += 1;
+        }
         self.window.updates += 1;
         let global_step = self.position.global_step + 1;
         self.position = match epoch_done {
@@ -272,7 +355,7 @@ impl<'a> Trainer<'a> {
         }
         if log_now || save_now {
             // Evaluation and saving are not training time.
-            self.window.since = Instant::now();
+            self.window.restart();
         }
         Ok(())
     }
@@ -308,22 +391,22 @@ fn interrupted(position: Position, optimizer: &AdamW, hooks: &mut dyn Hooks, sav
     }))
 }
 
-/// Runs a forward/backward pass, turning libtorch's out-of-memory panic into an error that names
-/// the batch size and what to change.
+/// Runs a forward/backward pass or an update, turning libtorch's failures into one error line and
+/// out-of-memory into advice that names the batch size and what to change.
 fn guard_memory<T>(step: i64, batch: usize, grad_accum: i64, pass: impl FnOnce() -> Result<T>) -> Result<T> {
-    match crate::error::catch_panic(pass) {
-        Ok(result) => result,
-        Err(message) if is_out_of_memory(&message) => bail!("{}", out_of_memory_advice(step, batch, grad_accum)),
-        Err(message) => {
-            log::debug!("step {step}: {message}");
-            bail!("step {step}: libtorch error: {}", crate::error::first_line(&message))
-        }
-    }
+    let advice = || out_of_memory_advice(step, batch, grad_accum);
+    crate::device::guarded(&format!("step {step}"), advice, pass)
 }
 
-/// libtorch's CUDA and CPU allocators' failure messages.
-pub fn is_out_of_memory(message: &str) -> bool {
-    message.contains("out of memory") || message.contains("can't allocate memory")
+/// An allocation failure while `what`, with advice; other errors unchanged.
+fn memory_error(e: anyhow::Error, what: &str) -> anyhow::Error {
+    if crate::device::is_out_of_memory(&format!("{e:#}")) {
+        return anyhow!(
+            "out of memory while {what}: the weights, gradients and AdamW's two moments (4 copies of the \
+             parameters) do not fit on this device; use a smaller model or another device"
+        );
+    }
+    e
 }
 
 /// What to do when a batch does not fit: halve the batch, double the accumulation.
@@ -336,28 +419,15 @@ pub fn out_of_memory_advice(step: i64, batch: usize, grad_accum: i64) -> String 
     )
 }
 
-/// Clip, step at the scheduled lr, zero the grads; returns the update's loss.
-fn update(optimizer: &mut AdamW, cfg: &LoopConfig, schedule: &LinearSchedule, micro: &[Tensor]) -> Result<f64> {
-    let step = optimizer.steps() + 1;
-    let loss = Tensor::stack(micro, 0).sum(tch::Kind::Double).double_value(&[]);
-    if !loss.is_finite() {
-        bail!("step {step}: training loss is {loss}; stopped before applying this update");
-    }
-    // Without clipping the norm is still computed: an infinite gradient must not reach the weights.
-    let max_norm = if cfg.max_grad_norm > 0.0 {
-        cfg.max_grad_norm
-    } else {
-        f64::INFINITY
-    };
-    let norm = optimizer.clip_grad_norm(max_norm);
-    if !norm.is_finite() {
-        bail!("step {step}: gradient norm is {norm} (loss {loss}); stopped before applying this update");
-    }
-    let lr = cfg.learning_rate * schedule.multiplier(optimizer.steps());
-    optimizer.step(lr);
-    optimizer.zero_grad();
-    Ok(loss)
+/// 1.0 (float, on the device) when the loss or the gradient norm is not finite.
+fn non_finite_flag(loss: &Tensor, norm: &Tensor) -> Result<Tensor> {
+    let finite = loss.f_isfinite()?.f_logical_and(&norm.f_isfinite()?)?;
+    Ok(finite.f_logical_not()?.f_to_kind(Kind::Float)?.f_reshape([1])?)
 }
+
+/// Below this fp16 loss scale (2^-24, 40 halvings from 2^16) every update has been skipped for a
+/// long time: the run stops instead of skipping for ever.
+const MIN_LOSS_SCALE: f64 = 1.0 / 16_777_216.0;
 
 /// Dropout masks depend only on (seed, step, micro-batch), so a resumed run draws the same ones.
 fn seed_step(seed: u64, global_step: i64, micro: usize) {
@@ -369,9 +439,12 @@ fn seed_step(seed: u64, global_step: i64, micro: usize) {
 /// CUDA (asynchronous kernels) it shows where the host waits rather than where the GPU works.
 struct LogWindow {
     loss_sum: f64,
+    finite_losses: usize,
     updates: usize,
+    micro_batches: usize,
     samples: usize,
     since: Instant,
+    transfers: Transfers,
     forward: Duration,
     backward: Duration,
     optimizer: Duration,
@@ -381,27 +454,39 @@ impl LogWindow {
     fn new() -> Self {
         Self {
             loss_sum: 0.0,
+            finite_losses: 0,
             updates: 0,
+            micro_batches: 0,
             samples: 0,
             since: Instant::now(),
+            transfers: transfers(),
             forward: Duration::ZERO,
             backward: Duration::ZERO,
             optimizer: Duration::ZERO,
         }
     }
 
+    /// Evaluation and saving are not training: the clock and the transfer counts start again.
+    fn restart(&mut self) {
+        self.since = Instant::now();
+        self.transfers = transfers();
+    }
+
     fn take(&mut self, step: i64, epoch: f64, lr: f64) -> TrainLog {
         let secs = self.since.elapsed().as_secs_f64().max(1e-9);
         let per_update = |d: Duration| d.as_secs_f64() * 1e3 / self.updates.max(1) as f64;
+        let moved = transfers() - self.transfers;
         let log = TrainLog {
             step,
             epoch,
-            loss: self.loss_sum / self.updates.max(1) as f64,
+            loss: self.loss_sum / self.finite_losses.max(1) as f64,
             lr,
             samples_per_second: self.samples as f64 / secs,
             forward_ms: per_update(self.forward),
             backward_ms: per_update(self.backward),
             optimizer_ms: per_update(self.optimizer),
+            device_reads_per_update: moved.reads as f64 / self.updates.max(1) as f64,
+            uploads_per_micro_batch: moved.uploads as f64 / self.micro_batches.max(1) as f64,
         };
         *self = Self::new();
         log

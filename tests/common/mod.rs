@@ -111,9 +111,12 @@ pub fn venv_python() -> PathBuf {
     python
 }
 
-/// The built binary, ready for arguments.
+/// The built binary, ready for arguments. Runs that default to CUDA when it is there (the demo
+/// config has `no_cuda: false`) stay on the CPU, so exact expectations mean the same on a GPU host.
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_koelectra-ft"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_koelectra-ft"));
+    cmd.env("CUDA_VISIBLE_DEVICES", "");
+    cmd
 }
 
 /// Held while a child process runs: libtorch in two processes on the CI's two cores (each with its own
@@ -133,6 +136,8 @@ pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
         "--config",
         "configs/nsmc/demo.json",
         "--quiet",
+        "--device",
+        "cpu",
     ]
     .map(String::from)
     .to_vec();

@@ -12,6 +12,7 @@
 //! `scripts/fuzz.sh` runs them for minutes. A failing input is written to
 //! `target/fuzz-failures/<target>-<n>.bin`; once fixed, it goes to `tests/fuzz_regressions/<target>/`,
 //! which `regressions_stay_fixed` replays.
+#![allow(clippy::disallowed_methods)] // tests read tensors directly (clippy.toml)
 #[path = "../common/mod.rs"]
 mod common;
 mod data;

@@ -1,5 +1,6 @@
 //! Numeric parity of the encoder, heads and checkpoint loader with Hugging Face `transformers`,
 //! against fixtures written by scripts/make_fixtures.py.
+#![allow(clippy::disallowed_methods)] // tests read tensors directly (clippy.toml)
 #[path = "../common/mod.rs"]
 mod common;
 mod torch_bin;

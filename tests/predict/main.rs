@@ -1,6 +1,7 @@
 //! `koelectra-ft predict` on checkpoints trained by each subcommand (tiny random models, a few steps on
 //! slices of ../shared/data): the labels, scores, tags and answers equal the evaluation's prediction files
 //! for the same checkpoint and inputs; stdin, TSV output, small chunks, blank lines and bad input.
+#![allow(clippy::disallowed_methods)] // tests read tensors directly (clippy.toml)
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -199,7 +199,8 @@ fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
 
 #[test]
 fn out_of_memory_errors_name_the_batch_size_and_the_fix() {
-    use koelectra_ft::train::trainer::{is_out_of_memory, out_of_memory_advice};
+    use koelectra_ft::device::is_out_of_memory;
+    use koelectra_ft::train::trainer::out_of_memory_advice;
     assert!(is_out_of_memory(
         "Torch(\"CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)\")"
     ));

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use anyhow::Result;
+use koelectra_ft::device::amp::Precision;
 use koelectra_ft::model::electra::{ElectraConfig, FAMILY};
 use koelectra_ft::model::heads::SequenceClassifier;
 use koelectra_ft::model::{weights, Batch, HeadKind};
@@ -83,6 +84,7 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
         save_steps: 0,
         save_optimizer: false,
         seed: 42,
+        precision: Precision::Fp32,
     }
 }
 
@@ -270,7 +272,7 @@ impl Hooks for StateSaver<'_> {
     }
     fn save(&mut self, position: Position, optimizer: &AdamW, _resumable: bool) -> Result<std::path::PathBuf> {
         if position.global_step == self.at {
-            let (state, _) = optimizer.state();
+            let state = optimizer.state()?;
             Tensor::write_safetensors(&state, self.dir.join("optimizer.safetensors"))?;
             let weights = self.vs.variables().into_iter().map(|(k, v)| (k, v.copy())).collect();
             self.saved = Some((position, weights));

@@ -3,6 +3,7 @@
 use super::checkpoint::FineTuned;
 use super::input::{push_json, Key, Lines, Output};
 use super::{Env, Format, LineTask};
+use crate::device::Upload;
 use crate::infer::{argmax, softmax};
 use crate::model::heads::{QuestionAnswerer, SequenceClassifier, TokenClassifier};
 use crate::model::source;
@@ -85,7 +86,8 @@ impl LineTask for SeqCls<'_> {
             pad_id,
             self.env.device,
             self.env.batch_size,
-            |_, _| {},
+            |_| Upload::new(),
+            |_, _, _| Ok(()),
         )
     }
 
@@ -186,7 +188,8 @@ impl LineTask for Ner<'_> {
         }
         let pad_id = self.env.tokenizer.pad_id();
         let bs = self.env.batch_size;
-        ner::eval::predict_word_tags(&self.model, &features, pad_id, self.env.device, bs, |_, _, _| Ok(()))
+        let tags = ner::eval::predict_word_tags(&self.model, &features, pad_id, self.env.device, bs, false, || {})?;
+        Ok(tags.into_iter().map(|(tags, _)| tags).collect())
     }
 
     fn render(&self, out: &mut String, format: Format, key: Key, input: &NerExample, ids: &Vec<usize>) {

@@ -178,8 +178,8 @@ pub fn save_weights(vs: &VarStore, path: &Path) -> Result<()> {
     let mut tensors: Vec<(String, Tensor)> = vs
         .variables()
         .into_iter()
-        .map(|(name, t)| (name, t.detach().to_device(tch::Device::Cpu).contiguous()))
-        .collect();
+        .map(|(name, t)| Ok((name, crate::device::to_host(&t.detach())?.f_contiguous()?)))
+        .collect::<Result<_>>()?;
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes: Vec<(String, Vec<u8>, Kind, Vec<usize>)> = tensors
         .iter()

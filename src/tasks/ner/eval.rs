@@ -2,11 +2,12 @@
 //! of a split: the reference's loss, seqeval's entity scores and report, and the predicted tags.
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
 use super::features::{pad_ner_batch, NerFeature, Split};
 use super::{seqeval, IGNORE_INDEX, NAVER_NER_LABELS};
+use crate::device::read_f64;
 use crate::infer::{argmax, in_input_order, Evaluation, Metrics, PredictionFile, TaskModel};
 use crate::io::progress;
 use crate::model::heads::TokenClassifier;
@@ -23,31 +24,46 @@ pub struct NerModel {
 
 /// Per sentence, the predicted tag ids of its kept words (the argmax at each word's first sub-token,
 /// the positions whose label is not the ignore index), in input order; eval mode under no-grad. The
-/// forward passes run on length-sorted batches of `batch_size`; `each` sees every batch's sentence
-/// indices, logits and padded labels (the evaluation sums the loss there).
+/// forward passes run on length-sorted batches of `batch_size`, each read back once: with
+/// `with_losses`, the per-sentence loss sums come back with the logits (else NaN). `each` runs
+/// after every batch.
 pub fn predict_word_tags(
     model: &TokenClassifier,
     features: &[NerFeature],
     pad_id: i64,
     device: Device,
     batch_size: usize,
-    mut each: impl FnMut(&[usize], &Tensor, &Tensor) -> Result<()>,
-) -> Result<Vec<Vec<usize>>> {
+    with_losses: bool,
+    mut each: impl FnMut(),
+) -> Result<Vec<(Vec<usize>, f64)>> {
     let lengths: Vec<usize> = features.iter().map(|f| f.input_ids.len()).collect();
     in_input_order(&lengths, batch_size, |idx| {
         let rows: Vec<&NerFeature> = idx.iter().map(|&i| &features[i]).collect();
-        let (batch, labels) = pad_ner_batch(&rows, pad_id, device);
+        let (batch, labels) = pad_ner_batch(&rows, pad_id, device)?;
         let logits = model.forward_t(&batch, false);
-        each(idx, &logits, &labels)?;
-        let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
-        let rows = Vec::<Vec<Vec<f32>>>::try_from(&logits).context("cannot read logits")?;
-        let tags = idx.iter().zip(rows).map(|(&i, positions)| {
+        let (n, len, classes) = (idx.len(), labels.size()[1] as usize, model.num_labels as usize);
+        let mut parts = vec![logits.f_to_kind(Kind::Double)?.f_reshape([-1])?];
+        if with_losses {
+            parts.push(sentence_loss_sums(&logits, &labels)?);
+        }
+        let values = read_f64(&Tensor::f_cat(&parts, 0)?)?;
+        let (logits, sums) = values.split_at((n * len * classes).min(values.len()));
+        let out = idx.iter().enumerate().map(|(row, &i)| {
+            let positions = logits[row * len * classes..(row + 1) * len * classes].chunks(classes);
             let labels = &features[i].label_ids;
             let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
-            word_starts.map(|(_, p)| argmax(&p)).collect()
+            let tags = word_starts.map(|(_, p)| argmax_f64(p)).collect();
+            (tags, sums.get(row).copied().unwrap_or(f64::NAN))
         });
-        Ok(tags.collect())
+        each();
+        Ok(out.collect())
     })
+}
+
+/// Index of the largest value, the first one on ties (logits read back as f64, exactly the f32s).
+fn argmax_f64(row: &[f64]) -> usize {
+    let row: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+    argmax(&row)
 }
 
 /// The tag of every word of an `n_words`-word sentence from its kept words' tag ids: words beyond the
@@ -90,13 +106,14 @@ impl TaskModel for NerModel {
                 content: tsv,
             }],
             samples_per_second: split.examples.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            device_reads: 0,
         })
     }
 
     /// The mean token loss of the split's sentences `idx`.
     fn train_loss(&self, split: &Split, idx: &[usize]) -> Result<Tensor> {
         let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
-        let (batch, labels) = pad_ner_batch(&rows, self.pad_id, self.device);
+        let (batch, labels) = pad_ner_batch(&rows, self.pad_id, self.device)?;
         let logits = self.model.forward_t(&batch, true);
         Ok(self.model.loss(&logits, &labels))
     }
@@ -114,22 +131,12 @@ impl NerModel {
         let bs = self.eval_batch_size;
         let batches = split.features.len().div_ceil(bs.max(1));
         let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
-        let mut loss_sums = vec![0f64; split.examples.len()];
-        let preds = predict_word_tags(
-            &self.model,
-            &split.features,
-            self.pad_id,
-            self.device,
-            bs,
-            |idx, logits, labels| {
-                let sums = Vec::<f64>::try_from(&sentence_loss_sums(logits, labels)).context("cannot read losses")?;
-                for (&i, sum) in idx.iter().zip(sums) {
-                    loss_sums[i] = sum;
-                }
-                bar.inc(1);
-                Ok(())
-            },
-        )?;
+        let (preds, loss_sums): (Vec<Vec<usize>>, Vec<f64>) =
+            predict_word_tags(&self.model, &split.features, self.pad_id, self.device, bs, true, || {
+                bar.inc(1)
+            })?
+            .into_iter()
+            .unzip();
         bar.finish_and_clear();
         let counts: Vec<usize> = split.features.iter().map(|f| f.words_kept).collect();
         Ok((reference_batch_mean(&loss_sums, &counts, bs), preds))
@@ -156,18 +163,16 @@ impl NerModel {
     }
 }
 
-/// Per-sentence sums of the token cross-entropies (ignored positions contribute 0), on the CPU.
-fn sentence_loss_sums(logits: &Tensor, labels: &Tensor) -> Tensor {
+/// Per-sentence sums of the token cross-entropies (ignored positions contribute 0), on the device.
+fn sentence_loss_sums(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     let (n, len) = (labels.size()[0], labels.size()[1]);
     let classes = logits.size()[2];
-    logits
-        .view([-1, classes])
-        .to_kind(Kind::Float)
-        .cross_entropy_loss::<Tensor>(&labels.view([-1]), None, tch::Reduction::None, IGNORE_INDEX, 0.0)
-        .view([n, len])
-        .to_kind(Kind::Double)
-        .sum_dim_intlist(1, false, Kind::Double)
-        .to_device(Device::Cpu)
+    Ok(logits
+        .f_view([-1, classes])?
+        .f_to_kind(Kind::Float)?
+        .f_cross_entropy_loss::<Tensor>(&labels.f_view([-1])?, None, tch::Reduction::None, IGNORE_INDEX, 0.0)?
+        .f_view([n, len])?
+        .f_sum_dim_intlist(1, false, Kind::Double)?)
 }
 
 /// Mean over input-order batches of each batch's token-mean loss (the reference's eval loss).

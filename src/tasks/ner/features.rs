@@ -9,6 +9,7 @@ use tch::{Device, Tensor};
 
 use super::reader::{read_examples, NerExample};
 use super::IGNORE_INDEX;
+use crate::device::Upload;
 use crate::infer::SplitData;
 use crate::io::cache;
 use crate::io::metrics_log::FeatureStats;
@@ -195,8 +196,9 @@ fn feature_from_row(mut row: Vec<Vec<i64>>) -> Result<NerFeature> {
     })
 }
 
-/// Right-pads ids with `[PAD]` and labels with the ignore index.
-pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> (Batch, Tensor) {
+/// Right-pads ids with `[PAD]` and labels with the ignore index; batch and labels reach the device
+/// in one copy.
+pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> Result<(Batch, Tensor)> {
     let longest = rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0);
     let n = rows.len();
     let (mut ids, mut mask, mut labels) = (
@@ -211,16 +213,11 @@ pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> (Batc
         mask[at..at + len].fill(1);
         labels[at..at + len].copy_from_slice(&row.label_ids);
     }
-    let to = |v: Vec<i64>| {
-        Tensor::from_slice(&v)
-            .view([n as i64, longest as i64])
-            .to_device(device)
-    };
-    let ids = to(ids);
-    let batch = Batch {
-        token_type_ids: ids.zeros_like(),
-        input_ids: ids,
-        attention_mask: to(mask),
-    };
-    (batch, to(labels))
+    let shape = [n as i64, longest as i64];
+    let mut extra = Upload::new();
+    extra.push(&labels, &shape);
+    let types = vec![0i64; n * longest];
+    let (batch, mut arrays) = Batch::send([&ids, &mask, &types], shape, extra, device)?;
+    let labels = arrays.pop().context("the labels of a NER batch were not sent")?;
+    Ok((batch, labels))
 }

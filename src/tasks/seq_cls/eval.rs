@@ -10,28 +10,32 @@ use super::features::Split;
 use super::metrics::{korsts_metrics, seq_cls_metrics};
 use super::reader::{Example, Label};
 use super::TaskSpec;
+use crate::device::{read_f64, to_host, Upload};
 use crate::infer::{argmax, in_input_order, pad_batch, Evaluation, Metrics, PredictionFile, TaskModel};
 use crate::io::progress;
 use crate::model::heads::SequenceClassifier;
 use crate::text::Encoded;
 
 /// Logits of every row in input order, in eval mode under no-grad. The forward passes run on
-/// length-sorted batches of `batch_size`; `each` sees every batch's row indices and its logits
-/// (the evaluation adds up the loss there).
+/// length-sorted batches of `batch_size`, each sent to the device with the arrays `extra` gives for
+/// its rows (labels) and read back once; `each` sees every batch's row indices, its logits and
+/// those arrays on the device (the evaluation adds up the loss there).
 pub fn logits(
     model: &SequenceClassifier,
     rows: &[Encoded],
     pad_id: i64,
     device: Device,
     batch_size: usize,
-    mut each: impl FnMut(&[usize], &Tensor),
+    extra: impl Fn(&[usize]) -> Upload,
+    mut each: impl FnMut(&[usize], &Tensor, &[Tensor]) -> Result<()>,
 ) -> Result<Vec<Vec<f32>>> {
     let lengths: Vec<usize> = rows.iter().map(|f| f.ids.len()).collect();
     in_input_order(&lengths, batch_size, |idx| {
         let batch: Vec<&Encoded> = idx.iter().map(|&i| &rows[i]).collect();
-        let out = model.forward_t(&pad_batch(&batch, pad_id, device), false);
-        each(idx, &out);
-        let out = out.to_kind(Kind::Float).to_device(Device::Cpu);
+        let (batch, arrays) = pad_batch(&batch, pad_id, extra(idx), device)?;
+        let out = model.forward_t(&batch, false);
+        each(idx, &out, &arrays)?;
+        let out = to_host(&out.f_to_kind(Kind::Float)?)?;
         Vec::<Vec<f32>>::try_from(&out).context("cannot read logits")
     })
 }
@@ -72,15 +76,15 @@ impl TaskModel for SeqClsModel {
                 content: self.predictions(split, &logits)?,
             }],
             samples_per_second: split.examples.len() as f64 / secs,
+            device_reads: 0,
         })
     }
 
     fn train_loss(&self, split: &Split, idx: &[usize]) -> Result<Tensor> {
         let rows: Vec<&Encoded> = idx.iter().map(|&i| &split.features[i]).collect();
-        let examples: Vec<&Example> = idx.iter().map(|&i| &split.examples[i]).collect();
-        let batch = pad_batch(&rows, self.pad_id, self.device);
+        let (batch, labels) = pad_batch(&rows, self.pad_id, self.labels(split, idx), self.device)?;
         let logits = self.model.forward_t(&batch, true);
-        Ok(self.model.loss(&logits, &self.label_tensor(&examples)))
+        Ok(self.model.loss(&logits, &self.label_tensor(&labels)?))
     }
 
     fn selection_metric(&self) -> &'static str {
@@ -89,35 +93,53 @@ impl TaskModel for SeqClsModel {
 }
 
 impl SeqClsModel {
-    fn label_tensor(&self, examples: &[&Example]) -> Tensor {
+    /// The labels of examples `idx`, to send with their batch: class ids, or regression scores.
+    fn labels(&self, split: &Split, idx: &[usize]) -> Upload {
+        let mut upload = Upload::new();
+        let examples = idx.iter().map(|&i| split.examples[i].label);
+        let shape = [idx.len() as i64];
         if self.spec.is_regression() {
-            let v: Vec<f32> = examples.iter().map(|e| score(e.label)).collect();
-            Tensor::from_slice(&v).to_device(self.device)
+            let scores: Vec<f32> = examples.map(score).collect();
+            upload.push_f32(&scores, &shape);
         } else {
-            let v: Vec<i64> = examples.iter().map(|e| class(e.label) as i64).collect();
-            Tensor::from_slice(&v).to_device(self.device)
+            let classes: Vec<i64> = examples.map(|l| class(l) as i64).collect();
+            upload.push(&classes, &shape);
+        }
+        upload
+    }
+
+    /// The label tensor of a batch from the arrays [`SeqClsModel::labels`] sent.
+    fn label_tensor(&self, arrays: &[Tensor]) -> Result<Tensor> {
+        let labels = arrays.first().context("a batch was sent without its labels")?;
+        match self.spec.is_regression() {
+            true => crate::device::as_f32(labels),
+            false => Ok(labels.shallow_clone()),
         }
     }
 
-    /// Mean of per-batch losses and per-example logits in input order.
+    /// Mean of per-batch losses and per-example logits in input order. The losses add up on the
+    /// device and are read once, at the end.
     fn split_logits(&self, split: &Split) -> Result<(f64, Vec<Vec<f32>>)> {
         let bs = self.eval_batch_size;
         let batches = split.features.len().div_ceil(bs.max(1));
         let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
-        let mut loss_sum = 0.0;
+        let mut loss_sum = Tensor::f_zeros([], (Kind::Double, self.device))?;
         let logits = logits(
             &self.model,
             &split.features,
             self.pad_id,
             self.device,
             bs,
-            |idx, out| {
-                let examples: Vec<&Example> = idx.iter().map(|&i| &split.examples[i]).collect();
-                loss_sum += self.model.loss(out, &self.label_tensor(&examples)).double_value(&[]);
+            |idx| self.labels(split, idx),
+            |_, out, arrays| {
+                let loss = self.model.loss(out, &self.label_tensor(arrays)?);
+                loss_sum = loss_sum.f_add(&loss.f_to_kind(Kind::Double)?)?;
                 bar.inc(1);
+                Ok(())
             },
         )?;
         bar.finish_and_clear();
+        let loss_sum = read_f64(&loss_sum)?.first().copied().unwrap_or(f64::NAN);
         Ok((loss_sum / batches.max(1) as f64, logits))
     }
 

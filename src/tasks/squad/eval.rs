@@ -12,6 +12,7 @@ use super::features::{Split, SquadFeature};
 use super::files::{nbest_json, null_odds_json, predictions_json};
 use super::metrics::{korquad_official, squad_metrics};
 use super::reader::SquadExample;
+use crate::device::{to_host, Upload};
 use crate::infer::{Evaluation, Metrics, PredictionFile, TaskModel};
 use crate::io::progress;
 use crate::model::heads::QuestionAnswerer;
@@ -28,8 +29,15 @@ pub struct QaModel {
 }
 
 /// Pads every window to `max_seq_length`: the QA head masks nothing, so padded positions take part in
-/// the training softmax and the top-k search as in the reference, independent of batching.
-pub fn pad_windows(rows: &[&SquadFeature], pad_id: i64, max_seq_length: usize, device: Device) -> Batch {
+/// the training softmax and the top-k search as in the reference, independent of batching. The
+/// windows and the arrays of `extra` (answer positions) reach the device in one copy.
+pub fn pad_windows(
+    rows: &[&SquadFeature],
+    pad_id: i64,
+    max_seq_length: usize,
+    extra: Upload,
+    device: Device,
+) -> Result<(Batch, Vec<Tensor>)> {
     let len = max_seq_length.max(rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0));
     let n = rows.len();
     let (mut ids, mut mask, mut types) = (vec![pad_id; n * len], vec![0i64; n * len], vec![0i64; n * len]);
@@ -39,16 +47,12 @@ pub fn pad_windows(rows: &[&SquadFeature], pad_id: i64, max_seq_length: usize, d
         mask[at..at + k].fill(1);
         types[at..at + k].copy_from_slice(&row.token_type_ids);
     }
-    let to = |v: Vec<i64>| Tensor::from_slice(&v).view([n as i64, len as i64]).to_device(device);
-    Batch {
-        input_ids: to(ids),
-        attention_mask: to(mask),
-        token_type_ids: to(types),
-    }
+    Batch::send([&ids, &mask, &types], [n as i64, len as i64], extra, device)
 }
 
 /// Start and end logits of every window, in window order (consecutive batches of `batch_size` windows,
-/// each padded to `max_seq_length`), in eval mode under no-grad; `each` runs after every batch.
+/// each padded to `max_seq_length`), in eval mode under no-grad, one read per batch; `each` runs
+/// after every batch.
 pub fn window_logits(
     model: &QuestionAnswerer,
     features: &[SquadFeature],
@@ -62,10 +66,16 @@ pub fn window_logits(
     let _guard = tch::no_grad_guard();
     for rows in features.chunks(batch_size.max(1)) {
         let rows: Vec<&SquadFeature> = rows.iter().collect();
-        let (start, end) = model.forward_t(&pad_windows(&rows, pad_id, max_seq_length, device), false);
-        let read = |t: Tensor| Vec::<Vec<f32>>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu));
-        let (start, end) = (read(start).context("start logits")?, read(end).context("end logits")?);
-        out.extend(start.into_iter().zip(end));
+        let (batch, _) = pad_windows(&rows, pad_id, max_seq_length, Upload::new(), device)?;
+        let (start, end) = model.forward_t(&batch, false);
+        // [n, 2, seq]: both logits of a window in one read.
+        let both = to_host(&Tensor::f_stack(&[start, end], 1)?.f_to_kind(Kind::Float)?)?;
+        let both = Vec::<Vec<Vec<f32>>>::try_from(&both).context("cannot read start and end logits")?;
+        for mut pair in both {
+            let end = pair.pop().unwrap_or_default();
+            let start = pair.pop().unwrap_or_default();
+            out.push((start, end));
+        }
         each();
     }
     Ok(out)
@@ -206,20 +216,24 @@ impl TaskModel for QaModel {
             report: None,
             predictions: files,
             samples_per_second: split.features.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            device_reads: 0,
         })
     }
 
     /// The mean loss of the split's windows `indices` on their answer targets.
     fn train_loss(&self, split: &Split, indices: &[usize]) -> Result<Tensor> {
         let rows: Vec<&SquadFeature> = indices.iter().map(|&i| &split.features[i]).collect();
-        let batch = pad_windows(&rows, self.pad_id, self.max_seq_length, self.device);
-        let (start, end) = self.model.forward_t(&batch, true);
-        let target = |f: fn(&SquadFeature) -> usize| {
-            let v: Vec<i64> = rows.iter().map(|r| f(r) as i64).collect();
-            Tensor::from_slice(&v).to_device(self.device)
+        let mut targets = Upload::new();
+        for position in [|r: &SquadFeature| r.start_position, |r: &SquadFeature| r.end_position] {
+            let v: Vec<i64> = rows.iter().map(|r| position(r) as i64).collect();
+            targets.push(&v, &[v.len() as i64]);
+        }
+        let (batch, targets) = pad_windows(&rows, self.pad_id, self.max_seq_length, targets, self.device)?;
+        let [starts, ends] = &targets[..] else {
+            anyhow::bail!("the answer positions of a batch were not sent");
         };
-        let (starts, ends) = (target(|r| r.start_position), target(|r| r.end_position));
-        Ok(self.model.loss(&start, &end, &starts, &ends))
+        let (start, end) = self.model.forward_t(&batch, true);
+        Ok(self.model.loss(&start, &end, starts, ends))
     }
 
     fn selection_metric(&self) -> &'static str {

@@ -1,0 +1,223 @@
+//! Safe wrappers over `csrc/shim.cpp`: the libtorch calls tch 0.24 has no binding for (fused AdamW,
+//! GradScaler's unscale kernel, autocast with a chosen dtype on CPU or CUDA, TF32, deterministic
+//! algorithms, CUDA memory statistics). Each returns a `Result` carrying libtorch's message.
+use std::ffi::{c_char, c_int, CStr};
+
+use anyhow::{bail, Result};
+use tch::{Kind, Tensor};
+
+extern "C" {
+    fn kft_last_error() -> *const c_char;
+    fn kft_fused_adamw(
+        param: *const std::ffi::c_void,
+        grad: *const std::ffi::c_void,
+        exp_avg: *const std::ffi::c_void,
+        exp_avg_sq: *const std::ffi::c_void,
+        step: *const std::ffi::c_void,
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        weight_decay: f64,
+        eps: f64,
+        grad_scale: *const std::ffi::c_void,
+        found_inf: *const std::ffi::c_void,
+    ) -> c_int;
+    fn kft_amp_unscale(
+        grad: *const std::ffi::c_void,
+        found_inf: *const std::ffi::c_void,
+        inv_scale: *const std::ffi::c_void,
+    ) -> c_int;
+    fn kft_autocast_enter(cuda: c_int, dtype: i8, prev_enabled: *mut c_int, prev_dtype: *mut i8) -> c_int;
+    fn kft_autocast_exit(cuda: c_int, prev_enabled: c_int, prev_dtype: i8) -> c_int;
+    fn kft_autocast_state(cuda: c_int, enabled: *mut c_int, dtype: *mut i8) -> c_int;
+    fn kft_set_tf32(enabled: c_int) -> c_int;
+    fn kft_tf32_enabled(enabled: *mut c_int) -> c_int;
+    fn kft_set_deterministic(enabled: c_int) -> c_int;
+    fn kft_cuda_peak_allocated(device: i8, bytes: *mut i64) -> c_int;
+    fn kft_cuda_reset_peak(device: i8) -> c_int;
+    fn kft_cuda_empty_cache() -> c_int;
+}
+
+/// The libtorch handle of a tensor: tch's `C_tensor` is libtorch's `at::Tensor`, which the shim takes.
+fn ptr(t: &Tensor) -> *const std::ffi::c_void {
+    t.as_ptr().cast()
+}
+
+fn opt_ptr(t: Option<&Tensor>) -> *const std::ffi::c_void {
+    t.map_or(std::ptr::null(), ptr)
+}
+
+/// Turns a shim return code into a `Result` with libtorch's message (its first line).
+fn check(rc: c_int, what: &str) -> Result<()> {
+    if rc == 0 {
+        return Ok(());
+    }
+    // SAFETY: kft_last_error returns a NUL-terminated string owned by this thread, valid until the
+    // next shim call on this thread; it is copied at once.
+    let message = unsafe { CStr::from_ptr(kft_last_error()) }
+        .to_string_lossy()
+        .into_owned();
+    log::debug!("{what}: {message}");
+    bail!("{what}: {}", crate::error::first_line(&message))
+}
+
+/// The moments and step of one parameter buffer, as `_fused_adamw_` takes them.
+pub struct AdamWBuffers<'a> {
+    pub param: &'a Tensor,
+    pub grad: &'a Tensor,
+    pub exp_avg: &'a Tensor,
+    pub exp_avg_sq: &'a Tensor,
+    /// The float step count, already incremented for this update.
+    pub step: &'a Tensor,
+}
+
+/// AdamW's hyper-parameters for one call.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamWHyper {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub weight_decay: f64,
+    pub eps: f64,
+}
+
+/// `torch._fused_adamw_` on one buffer (what `torch.optim.AdamW(fused=True)` runs): `grad_scale`
+/// divides the gradient first, a non-zero `found_inf` skips the update entirely.
+pub fn fused_adamw(
+    b: &AdamWBuffers,
+    h: AdamWHyper,
+    grad_scale: Option<&Tensor>,
+    found_inf: Option<&Tensor>,
+) -> Result<()> {
+    // SAFETY: every pointer is a live tch tensor handle (or null for an absent optional), borrowed
+    // for the duration of the call; the kernel updates the tensors' storage in place.
+    let rc = unsafe {
+        kft_fused_adamw(
+            ptr(b.param),
+            ptr(b.grad),
+            ptr(b.exp_avg),
+            ptr(b.exp_avg_sq),
+            ptr(b.step),
+            h.lr,
+            h.beta1,
+            h.beta2,
+            h.weight_decay,
+            h.eps,
+            opt_ptr(grad_scale),
+            opt_ptr(found_inf),
+        )
+    };
+    check(rc, "fused AdamW")
+}
+
+/// `torch._amp_foreach_non_finite_check_and_unscale_` on one buffer: `grad *= inv_scale`, and
+/// `found_inf` (float, one element) set to 1 when `grad` holds an infinity or NaN.
+pub fn amp_unscale(grad: &Tensor, found_inf: &Tensor, inv_scale: &Tensor) -> Result<()> {
+    // SAFETY: live tensor handles borrowed for the call.
+    let rc = unsafe { kft_amp_unscale(ptr(grad), ptr(found_inf), ptr(inv_scale)) };
+    check(rc, "gradient unscaling")
+}
+
+/// libtorch's `ScalarType` code of an autocast dtype.
+fn scalar_type(kind: Kind) -> Result<i8> {
+    match kind {
+        Kind::Half => Ok(5),
+        Kind::BFloat16 => Ok(15),
+        other => bail!("autocast to {other:?} is not supported (only Half and BFloat16)"),
+    }
+}
+
+/// An open autocast region; closing it (drop) restores the previous state.
+pub struct AutocastRegion {
+    cuda: bool,
+    prev_enabled: c_int,
+    prev_dtype: i8,
+}
+
+/// Opens an autocast region casting to `kind` on CPU or CUDA (`torch.autocast(device_type, dtype)`).
+pub fn autocast_enter(cuda: bool, kind: Kind) -> Result<AutocastRegion> {
+    let dtype = scalar_type(kind)?;
+    let (mut prev_enabled, mut prev_dtype) = (0, 0);
+    // SAFETY: the out-pointers point at live locals.
+    let rc = unsafe { kft_autocast_enter(c_int::from(cuda), dtype, &mut prev_enabled, &mut prev_dtype) };
+    check(rc, "autocast")?;
+    Ok(AutocastRegion {
+        cuda,
+        prev_enabled,
+        prev_dtype,
+    })
+}
+
+impl Drop for AutocastRegion {
+    fn drop(&mut self) {
+        // SAFETY: plain values; restores what kft_autocast_enter returned.
+        let rc = unsafe { kft_autocast_exit(c_int::from(self.cuda), self.prev_enabled, self.prev_dtype) };
+        if let Err(e) = check(rc, "autocast") {
+            log::warn!("{e:#}");
+        }
+    }
+}
+
+/// The dtype autocast casts to on CPU or CUDA, `None` when autocast is off there.
+pub fn autocast_kind(cuda: bool) -> Result<Option<Kind>> {
+    let (mut enabled, mut dtype) = (0, 0);
+    // SAFETY: out-pointers to live locals.
+    check(
+        unsafe { kft_autocast_state(c_int::from(cuda), &mut enabled, &mut dtype) },
+        "autocast",
+    )?;
+    Ok(match (enabled, dtype) {
+        (0, _) => None,
+        (_, 5) => Some(Kind::Half),
+        (_, 15) => Some(Kind::BFloat16),
+        _ => Some(Kind::Float),
+    })
+}
+
+/// TF32 matmuls and convolutions on or off (`torch.backends.cuda.matmul.allow_tf32` and friends).
+pub fn set_tf32(enabled: bool) -> Result<()> {
+    // SAFETY: no pointers.
+    check(unsafe { kft_set_tf32(c_int::from(enabled)) }, "TF32")
+}
+
+/// Whether TF32 matmuls are on.
+pub fn tf32_enabled() -> Result<bool> {
+    let mut enabled = 0;
+    // SAFETY: the out-pointer points at a live local.
+    check(unsafe { kft_tf32_enabled(&mut enabled) }, "TF32")?;
+    Ok(enabled != 0)
+}
+
+/// `torch.use_deterministic_algorithms(enabled)`.
+pub fn set_deterministic(enabled: bool) -> Result<()> {
+    // SAFETY: no pointers.
+    check(
+        unsafe { kft_set_deterministic(c_int::from(enabled)) },
+        "deterministic algorithms",
+    )
+}
+
+/// `torch.cuda.max_memory_allocated(device)` in bytes.
+pub fn cuda_peak_allocated(device: usize) -> Result<i64> {
+    let mut bytes = 0;
+    let index = i8::try_from(device)?;
+    // SAFETY: the out-pointer points at a live local.
+    check(
+        unsafe { kft_cuda_peak_allocated(index, &mut bytes) },
+        "CUDA memory statistics",
+    )?;
+    Ok(bytes)
+}
+
+/// `torch.cuda.reset_peak_memory_stats(device)`.
+pub fn cuda_reset_peak(device: usize) -> Result<()> {
+    let index = i8::try_from(device)?;
+    // SAFETY: no pointers.
+    check(unsafe { kft_cuda_reset_peak(index) }, "CUDA memory statistics")
+}
+
+/// `torch.cuda.empty_cache()`.
+pub fn cuda_empty_cache() -> Result<()> {
+    // SAFETY: no pointers.
+    check(unsafe { kft_cuda_empty_cache() }, "CUDA cache")
+}

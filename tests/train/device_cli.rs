@@ -1,0 +1,119 @@
+//! The device side of a real run, through the CLI on the CPU: transfers per update and per
+//! evaluation batch (counted, as metrics.jsonl reports them), fp16's scaler state in resumable
+//! checkpoints, and the refusal of what the device cannot do.
+use std::path::Path;
+
+use crate::common::*;
+use tch::Tensor;
+
+fn demo(dir: &Path, name: &str, sets: &[&str]) -> std::process::Output {
+    let _one = one_child_at_a_time();
+    let mut all = vec![format!("ckpt_dir={}", dir.display()), format!("output_dir={name}")];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    binary()
+        .args(demo_run_args(&all))
+        .current_dir(root())
+        .env("KOELECTRA_FT_CACHE", "off")
+        .output()
+        .expect("run koelectra-ft")
+}
+
+#[test]
+fn a_run_reads_the_device_once_per_update_and_once_per_eval_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    for precision in ["fp32", "bf16", "fp16"] {
+        let flag = match precision {
+            "bf16" => "bf16=true",
+            "fp16" => "fp16=true",
+            _ => "bf16=false",
+        };
+        let sets = [
+            flag,
+            "max_steps=20",
+            "logging_steps=10",
+            "save_steps=0",
+            "gradient_accumulation_steps=2",
+        ];
+        stdout_ok(&demo(dir.path(), precision, &sets));
+        let events = read_jsonl(&dir.path().join(precision).join("metrics.jsonl"));
+        let train: Vec<_> = events.iter().filter(|e| e["event"] == "train").collect();
+        assert_eq!(train.len(), 2, "{precision}");
+        for e in &train {
+            assert_eq!(e["device_reads_per_update"], 1.0, "{precision}: {e}");
+            assert_eq!(e["uploads_per_micro_batch"], 1.0, "{precision}: {e}");
+        }
+        // 200 test rows in batches of 128: two batches, each read once, and the loss once.
+        let evals: Vec<_> = events.iter().filter(|e| e["event"] == "eval").collect();
+        assert!(!evals.is_empty());
+        for e in evals {
+            assert_eq!(e["device_reads"], 3, "{precision}: {e}");
+        }
+        let end = events.iter().find(|e| e["event"] == "end").expect("end event");
+        assert!(end["peak_gpu_mib"].is_null(), "no GPU memory on the CPU: {end}");
+    }
+}
+
+#[test]
+fn fp16_checkpoints_keep_the_loss_scale_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = [
+        "fp16=true",
+        "max_steps=10",
+        "save_steps=10",
+        "save_optimizer=true",
+        "do_eval=false",
+    ];
+    stdout_ok(&demo(dir.path(), "run", &sets));
+    let state = dir.path().join("run/checkpoint-10/optimizer.safetensors");
+    let tensors: std::collections::HashMap<String, Tensor> =
+        Tensor::read_safetensors(&state).unwrap().into_iter().collect();
+    assert_eq!(tensors["grad_scaler.scale"].double_value(&[0]), 65536.0);
+    assert_eq!(tensors["grad_scaler.growth_tracker"].int64_value(&[0]), 10);
+    assert_eq!(tensors["step"].double_value(&[]), 10.0);
+    let resumed = binary()
+        .args(demo_run_args(&[
+            format!("ckpt_dir={}", dir.path().display()),
+            "output_dir=run".into(),
+            "fp16=true".into(),
+            "max_steps=20".into(),
+            "save_steps=10".into(),
+            "save_optimizer=true".into(),
+            "do_eval=false".into(),
+        ]))
+        .arg("--resume")
+        .current_dir(root())
+        .env("KOELECTRA_FT_CACHE", "off")
+        .output()
+        .unwrap();
+    stdout_ok(&resumed);
+    let tensors: std::collections::HashMap<String, Tensor> =
+        Tensor::read_safetensors(dir.path().join("run/checkpoint-20/optimizer.safetensors"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(
+        tensors["grad_scaler.growth_tracker"].int64_value(&[0]),
+        20,
+        "the tracker continued"
+    );
+}
+
+#[test]
+fn tf32_on_the_cpu_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path(), "run", &["tf32=true"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("config key \"tf32\"") && err.contains("CPU"), "{err}");
+}
+
+#[test]
+fn version_reports_libtorch_and_cuda() {
+    let out = binary().arg("--version").output().unwrap();
+    let version = stdout_ok(&out);
+    assert!(
+        version.contains("libtorch 2.11.0") && version.contains("CUDA"),
+        "{version}"
+    );
+}
