@@ -1,25 +1,49 @@
 #!/usr/bin/env python3
-"""The Hugging Face peer of benches/compare.py: ElectraForSequenceClassification with the reference
-training loop (AdamW, linear schedule, clipping to 1.0), on the same checkpoint and NSMC-format data.
+"""The Hugging Face peer of benches/compare.py and scripts/gpu_check.sh: ElectraForSequenceClassification
+with the reference training loop (AdamW, linear schedule, clipping to 1.0), on the same checkpoint and
+NSMC-format data.
 
-  hf_peer.py make-model OUT_DIR VOCAB          random KoELECTRA-small-shaped checkpoint (fixed seed)
-  hf_peer.py run MODEL_DIR TRAIN TEST --padding max_length|longest [--steps N] [--batch B]
-             [--eval-batch E] [--max-len L] [--threads T] [--device cpu|cuda] [--precision fp32|tf32|bf16]
+  hf_peer.py make-model OUT_DIR VOCAB [small|base]   random KoELECTRA-small/base-shaped checkpoint (fixed seed)
+  hf_peer.py run MODEL_DIR TRAIN TEST --padding max_length|longest [--steps N] [--warmup W] [--batch B]
+             [--eval-batch E] [--max-len L] [--threads T] [--device cpu|cuda]
+             [--precision fp32|tf32|bf16|fp16] [--fused]
+  hf_peer.py sweep MODEL_DIR TRAIN TEST --runs PREC:BATCH:STEPS[,...] [--warmup W] [same options as run]
+  hf_peer.py versions
 
-`run` prints one JSON object: feature rows/s, train samples/s (after 3 warm-up steps), eval
-samples/s, peak RSS (MiB), peak GPU memory (MiB) and the mean training loss.
+`run` prints one JSON object: feature rows/s, train samples/s (N timed steps after W warm-up steps,
+default 3), eval samples/s, peak RSS (MiB), peak GPU memory (MiB) and the mean training loss.
+`sweep` tokenizes once and loads the checkpoint once, then for each PREC:BATCH:STEPS trains a fresh
+copy for W warm-up + STEPS timed steps and evaluates it, printing one such JSON object per line as
+soon as it is done (with the run's precision/batch/steps, the wall-clock bounds of the timed window
+`t_train_start`/`t_train_end` in Unix seconds, or `error` when that run failed).
+
+Precisions: fp32 (TF32 off), tf32 (TF32 matmuls, as torch.backends.cuda.matmul.allow_tf32), bf16
+(autocast to bfloat16), fp16 (autocast to float16 with torch.amp.GradScaler: scaled loss, unscale_,
+clip to 1.0, scaler.step, scaler.update). --fused uses torch.optim.AdamW(fused=True) (the default of
+`sweep`; `run` keeps the plain AdamW that compare.py measures). ELECTRA in transformers 4.x has only
+the eager attention.
 """
 import argparse
+import copy
 import json
 import resource
 import sys
 import time
+import traceback
 
 import torch
-from transformers import ElectraConfig, ElectraForSequenceClassification, ElectraTokenizerFast
-from transformers import get_linear_schedule_with_warmup
+
+try:  # The peer never needs accelerate; a GPU image's newer one may not import against this
+    import transformers.utils.import_utils as _import_utils  # transformers' huggingface_hub.
+
+    _import_utils._accelerate_available = False
+except Exception:  # noqa: BLE001 - best effort, the import below reports real problems
+    pass
+from transformers import ElectraConfig, ElectraForSequenceClassification, ElectraTokenizerFast  # noqa: E402
+from transformers import get_linear_schedule_with_warmup  # noqa: E402
 
 WARMUP_STEPS = 3
+PRECISIONS = ["fp32", "tf32", "bf16", "fp16"]
 
 
 def make_model(out_dir: str, vocab: str, size: str = "small") -> None:
@@ -56,92 +80,202 @@ def batch(enc, idx, padding: str, max_len: int, device):
     return out
 
 
-def run(args) -> None:
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    if args.precision == "tf32":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    else:
-        torch.backends.cuda.matmul.allow_tf32 = False
-    tok = ElectraTokenizerFast.from_pretrained(args.model)
-    model = ElectraForSequenceClassification.from_pretrained(args.model, attn_implementation="eager").to(device)
-    train_texts, train_labels = read_tsv(args.train)
-    test_texts, test_labels = read_tsv(args.test)
-    train_enc, feature_rate = encode(tok, train_texts, args.padding, args.max_len)
-    test_enc, _ = encode(tok, test_texts, args.padding, args.max_len)
+def set_tf32(on: bool) -> None:
+    torch.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cudnn.allow_tf32 = on
 
+
+class Data:
+    """The tokenizer's features of the train and test rows, built once."""
+
+    def __init__(self, model_dir: str, train: str, test: str, padding: str, max_len: int):
+        tok = ElectraTokenizerFast.from_pretrained(model_dir)
+        self.train_texts, self.train_labels = read_tsv(train)
+        self.test_texts, self.test_labels = read_tsv(test)
+        self.train_enc, self.feature_rate = encode(tok, self.train_texts, padding, max_len)
+        self.test_enc, _ = encode(tok, self.test_texts, padding, max_len)
+
+
+def sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def train_eval(model, data: Data, device, precision: str, batch_size: int, steps: int, warmup: int,
+               eval_batch: int, padding: str, max_len: int, fused: bool) -> dict:
+    """Trains `model` (already on `device`) for warmup + steps updates, times the last `steps`, then
+    evaluates the test rows. Returns the JSON object that `run` prints."""
+    set_tf32(precision == "tf32")
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
     no_decay = ["bias", "LayerNorm.weight"]
     groups = [
         {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": 0.0},
         {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=5e-5, eps=1e-8)
-    scheduler = get_linear_schedule_with_warmup(optimizer, 0, args.steps)
+    optimizer = torch.optim.AdamW(groups, lr=5e-5, eps=1e-8, **({"fused": True} if fused else {}))
+    scheduler = get_linear_schedule_with_warmup(optimizer, 0, steps)  # as before: reaches 0 at `steps`
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    autocast = lambda: torch.autocast(device_type=device.type, dtype=half or torch.bfloat16,  # noqa: E731
+                                      enabled=half is not None)
+    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
     gen = torch.Generator().manual_seed(42)
-    order = torch.randperm(len(train_texts), generator=gen).tolist()
+    order = torch.randperm(len(data.train_texts), generator=gen).tolist()
     model.train()
-    losses, started, timed = [], None, 0
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
-    for step in range(args.steps + WARMUP_STEPS):
-        if step == WARMUP_STEPS:
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            started = time.perf_counter()
-        start = (step * args.batch) % max(1, len(order) - args.batch)
-        idx = order[start:start + args.batch]
-        inputs = batch(train_enc, idx, args.padding, args.max_len, device)
-        labels = torch.tensor([train_labels[i] for i in idx], device=device)
-        with autocast:
+    losses, started, t_start, timed = [], None, None, 0
+    for step in range(steps + warmup):
+        if step == warmup:
+            sync(device)
+            started, t_start = time.perf_counter(), time.time()
+        start = (step * batch_size) % max(1, len(order) - batch_size)
+        idx = order[start:start + batch_size]
+        inputs = batch(data.train_enc, idx, padding, max_len, device)
+        labels = torch.tensor([data.train_labels[i] for i in idx], device=device)
+        with autocast():
             loss = model(**inputs, labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
         losses.append(loss.item())
-        if step >= WARMUP_STEPS:
+        if step >= warmup:
             timed += len(idx)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    sync(device)
     train_rate = timed / (time.perf_counter() - started)
+    t_end = time.time()
 
     model.eval()
     started = time.perf_counter()
-    with torch.no_grad(), autocast:
-        for start in range(0, len(test_texts), args.eval_batch):
-            idx = list(range(start, min(start + args.eval_batch, len(test_texts))))
-            model(**batch(test_enc, idx, args.padding, args.max_len, device)).logits.float().cpu()
-    eval_rate = len(test_texts) / (time.perf_counter() - started)
-    result = {
-        "feature_rows_per_s": feature_rate,
+    with torch.no_grad(), autocast():
+        for start in range(0, len(data.test_texts), eval_batch):
+            idx = list(range(start, min(start + eval_batch, len(data.test_texts))))
+            model(**batch(data.test_enc, idx, padding, max_len, device)).logits.float().cpu()
+    eval_rate = len(data.test_texts) / (time.perf_counter() - started)
+    cuda = device.type == "cuda"
+    return {
+        "feature_rows_per_s": data.feature_rate,
         "train_samples_per_s": train_rate,
         "eval_samples_per_s": eval_rate,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else 0.0,
-        "mean_loss": sum(losses[WARMUP_STEPS:]) / max(1, len(losses) - WARMUP_STEPS),
+        "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else 0.0,
+        "peak_gpu_reserved_mib": torch.cuda.max_memory_reserved() / 2**20 if cuda else 0.0,
+        "mean_loss": sum(losses[warmup:]) / max(1, len(losses) - warmup),
+        "t_train_start": t_start,
+        "t_train_end": t_end,
     }
+
+
+def load_model(model_dir: str):
+    return ElectraForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager")
+
+
+def run(args) -> None:
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    data = Data(args.model, args.train, args.test, args.padding, args.max_len)
+    model = load_model(args.model).to(device)
+    warmup = WARMUP_STEPS if args.warmup is None else args.warmup
+    result = train_eval(model, data, device, args.precision, args.batch, args.steps, warmup,
+                        args.eval_batch, args.padding, args.max_len, args.fused)
     print(json.dumps(result))
 
 
+def parse_runs(text: str):
+    runs = []
+    for item in text.split(","):
+        precision, batch_size, steps = item.strip().split(":")
+        if precision not in PRECISIONS:
+            raise SystemExit(f"hf_peer.py: unknown precision {precision!r} in --runs (one of {PRECISIONS})")
+        runs.append((precision, int(batch_size), int(steps)))
+    return runs
+
+
+def sweep(args) -> None:
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    runs = parse_runs(args.runs)
+    warmup = 10 if args.warmup is None else args.warmup
+    fused = True if args.fused is None else args.fused
+    data = Data(args.model, args.train, args.test, args.padding, args.max_len)
+    base = load_model(args.model)
+    for precision, batch_size, steps in runs:
+        head = {"precision": precision, "batch": batch_size, "steps": steps, "warmup": warmup, "fused": fused,
+                "device": str(device)}
+        started = time.time()
+        model = None
+        try:
+            model = copy.deepcopy(base).to(device)
+            result = train_eval(model, data, device, precision, batch_size, steps, warmup, args.eval_batch,
+                                args.padding, args.max_len, fused)
+        except Exception as e:  # noqa: BLE001 - one failed run must not stop the others
+            traceback.print_exc()
+            result = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
+        finally:
+            del model
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        print(json.dumps({**head, **result, "wall_s": time.time() - started}), flush=True)
+
+
+def versions() -> None:
+    import tokenizers
+    import transformers
+
+    out = {"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__,
+           "tokenizers": tokenizers.__version__, "transformers_path": transformers.__file__,
+           "cuda_available": torch.cuda.is_available()}
+    try:
+        import huggingface_hub
+
+        out["huggingface_hub"] = huggingface_hub.__version__
+    except ImportError:
+        pass
+    if torch.cuda.is_available():
+        out["gpu"] = torch.cuda.get_device_name(0)
+    print(json.dumps(out))
+
+
 def main() -> None:
-    if sys.argv[1] == "make-model":
+    if len(sys.argv) > 1 and sys.argv[1] == "make-model":
         make_model(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "small")
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "versions":
+        versions()
+        return
     p = argparse.ArgumentParser()
-    p.add_argument("cmd")
+    p.add_argument("cmd", choices=["run", "sweep"])
     p.add_argument("model")
     p.add_argument("train")
     p.add_argument("test")
     p.add_argument("--padding", choices=["max_length", "longest"], default="max_length")
     p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--warmup", type=int, default=None, help="untimed steps first (run: 3, sweep: 10)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--eval-batch", type=int, default=128)
     p.add_argument("--max-len", type=int, default=128)
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--device", default="cpu")
-    p.add_argument("--precision", choices=["fp32", "tf32", "bf16"], default="fp32")
-    run(p.parse_args())
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
+    p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.optim.AdamW(fused=True) (run: off, sweep: on)")
+    p.add_argument("--runs", default="", help="sweep: PREC:BATCH:STEPS[,...]")
+    args = p.parse_args()
+    if args.cmd == "sweep":
+        if not args.runs:
+            p.error("sweep needs --runs")
+        sweep(args)
+    else:
+        args.fused = bool(args.fused)
+        run(args)
 
 
 if __name__ == "__main__":

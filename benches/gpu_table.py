@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""The table of scripts/gpu_check.sh: reads its log folder, prints one markdown table (ours vs the
+HF peer per model size, precision and train batch) and writes it and the raw numbers.
+
+  gpu_table.py LOG_DIR [--md OUT.md] [--json OUT.json]
+
+LOG_DIR (written by gpu_check.sh): plan.txt (SIZE PRECISION BATCH STEPS per line), settings.txt,
+version.txt, gpu.txt, status.txt, peer_versions.json, demo/{rc,stdout,stderr},
+ours-SIZE-PREC-bBATCH/{rc,stdout,stderr,metrics.jsonl,trace}, peer-SIZE.{plan,jsonl,err,rc} and
+gpu_util.csv (nvidia-smi: timestamp, utilization.gpu %, memory.used MiB every 200 ms).
+
+Ours' train samples/s: the time-weighted mean (total samples / total time) of the `train` events of
+metrics.jsonl after the first one (its window is the warm-up); the peer's: the steps after as many
+warm-up steps. GPU utilisation: the mean of the samples inside each side's timed window (ours: from
+the first to the last train event as seen landing in metrics.jsonl; the peer: its t_train_start..
+t_train_end). Standard library only.
+"""
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def read(path: Path, default: str = "") -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return default
+
+
+def jsonl(path: Path) -> list:
+    out = []
+    for line in read(path).splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+def rc_file(path: Path):
+    """`rc t0 t1` -> (rc, t0, t1), or None."""
+    parts = read(path).split()
+    if len(parts) < 3:
+        return None
+    try:
+        return int(parts[0]), float(parts[1]), float(parts[2])
+    except ValueError:
+        return None
+
+
+def first_error(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("error:"):
+            return line[len("error:"):].strip()
+    return lines[-1] if lines else ""
+
+
+def short(text: str, n: int = 140) -> str:
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---- GPU samples ----------------------------------------------------------------------------------
+def gpu_samples(path: Path) -> list:
+    """[(unix time, util %, memory used MiB)] from nvidia-smi's csv (timestamps in local time)."""
+    out = []
+    for line in read(path).splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 3:
+            continue
+        for fmt in ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S"):
+            try:
+                t = dt.datetime.strptime(parts[0], fmt).timestamp()
+                break
+            except ValueError:
+                t = None
+        if t is None:
+            continue
+        try:
+            util = float(parts[1])
+        except ValueError:
+            util = None
+        try:
+            mem = float(parts[2])
+        except ValueError:
+            mem = None
+        out.append((t, util, mem))
+    return out
+
+
+def window_stats(samples: list, start, end) -> dict:
+    if not samples or start is None or end is None:
+        return {"util_mean": None, "util_samples": 0, "smi_mem_max_mib": None}
+    inside = [s for s in samples if start <= s[0] <= end]
+    if not inside:  # a window shorter than the sampling period: the samples around it
+        inside = [s for s in samples if start - 0.25 <= s[0] <= end + 0.25]
+    utils = [s[1] for s in inside if s[1] is not None]
+    mems = [s[2] for s in inside if s[2] is not None]
+    return {
+        "util_mean": sum(utils) / len(utils) if utils else None,
+        "util_samples": len(utils),
+        "smi_mem_max_mib": max(mems) if mems else None,
+    }
+
+
+# ---- ours -----------------------------------------------------------------------------------------
+def ours_run(logs: Path, size: str, prec: str, batch: int, samples: list) -> dict:
+    d = logs / f"ours-{size}-{prec}-b{batch}"
+    if not d.is_dir():
+        return {"status": "skipped (time budget)"}
+    rc = rc_file(d / "rc")
+    stderr = read(d / "stderr")
+    out = {"rc": rc[0] if rc else None, "wall_s": rc[2] - rc[1] if rc else None}
+    events = jsonl(d / "metrics.jsonl")
+    train = sorted((e for e in events if e.get("event") == "train"), key=lambda e: e.get("step", 0))
+    if rc is None:
+        out["status"] = "did not finish"
+    elif rc[0] == 0:
+        out["status"] = "ok"
+    elif rc[0] == 2 and any(line.startswith("error:") for line in stderr.splitlines()):
+        out["status"] = "refused: " + first_error(stderr)
+    elif rc[0] in (124, 137):
+        out["status"] = f"timed out after {out['wall_s']:.0f}s" if out["wall_s"] else "timed out"
+    else:
+        out["status"] = f"failed (rc {rc[0]}): " + first_error(stderr)
+    if train:
+        timed = train[1:] if len(train) > 1 else train
+        prev = train[0]["step"] if len(train) > 1 else 0
+        steps_sum, time_sum = 0.0, 0.0
+        for e in timed:
+            d_steps = e["step"] - prev
+            prev = e["step"]
+            if e.get("samples_per_second"):
+                steps_sum += d_steps
+                time_sum += d_steps / e["samples_per_second"]
+        out["train_samples_per_s"] = steps_sum / time_sum if time_sum else None
+        out["train_windows_samples_per_s"] = [e.get("samples_per_second") for e in train]
+        out["timed_steps"] = int(steps_sum)
+        out["warmup_included"] = len(train) == 1
+        for key in ("forward_ms", "backward_ms", "optimizer_ms"):
+            vals = [e[key] for e in timed if e.get(key) is not None]
+            out[key] = sum(vals) / len(vals) if vals else None
+        out["final_train_loss"] = train[-1].get("loss")
+    evals = [e for e in events if e.get("event") == "eval" and e.get("split") == "test"]
+    if evals:
+        out["eval_samples_per_s"] = evals[-1].get("samples_per_second")
+        out["eval_metrics"] = evals[-1].get("metrics")
+    end = [e for e in events if e.get("event") == "end"]
+    if end:
+        out["peak_gpu_mib"] = end[-1].get("peak_gpu_mib")
+        out["peak_rss_mib"] = end[-1].get("peak_rss_mib")
+    # The timed window: from the first train event (end of warm-up) to the last one landing.
+    trace = []
+    for line in read(d / "trace").splitlines():
+        parts = line.split()
+        try:
+            trace.append((float(parts[0]), int(parts[1])))
+        except (ValueError, IndexError):
+            pass
+    if len(trace) >= 2:
+        start, end_t = trace[0][0], trace[-1][0]
+    elif rc:
+        start, end_t = rc[1], rc[2]
+    else:
+        start = end_t = None
+    out["window"] = [start, end_t]
+    out.update(window_stats(samples, start, end_t))
+    return out
+
+
+# ---- the peer -------------------------------------------------------------------------------------
+def peer_runs(logs: Path, size: str, samples: list) -> tuple:
+    """({(prec, batch): result}, set of planned (prec, batch), status of the sweep)."""
+    planned = set()
+    for item in read(logs / f"peer-{size}.plan").replace(",", " ").split():
+        prec, batch, _ = item.split(":")
+        planned.add((prec, int(batch)))
+    results = {}
+    for r in jsonl(logs / f"peer-{size}.jsonl"):
+        r = dict(r)
+        r.update(window_stats(samples, r.get("t_train_start"), r.get("t_train_end")))
+        results[(r.get("precision"), r.get("batch"))] = r
+    rc = rc_file(logs / f"peer-{size}.rc")
+    if rc is None:
+        status = "skipped" if planned else "not run"
+    elif rc[0] in (124, 137):
+        status = f"timed out (sweep, after {rc[2] - rc[1]:.0f}s)"
+    elif rc[0] != 0:
+        status = f"failed (sweep rc {rc[0]}): " + first_error(read(logs / f"peer-{size}.err"))
+    else:
+        status = "ok"
+    return results, planned, status
+
+
+# ---- formatting -----------------------------------------------------------------------------------
+def num(x, digits=None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if digits is not None:
+        return f"{x:.{digits}f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
+
+
+def pair(a: str, b: str) -> str:
+    return f"{a} / {b}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("logs", type=Path)
+    p.add_argument("--md", type=Path)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args()
+    logs = args.logs
+
+    settings = dict(line.split("=", 1) for line in read(logs / "settings.txt").splitlines() if "=" in line)
+    cuda = settings.get("device", "cpu") != "cpu"
+    samples = gpu_samples(logs / "gpu_util.csv") if cuda else []
+    plan = []
+    for line in read(logs / "plan.txt").splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            plan.append((parts[0], parts[1], int(parts[2]), int(parts[3])))
+    try:
+        peer_versions = json.loads(read(logs / "peer_versions.json") or "null")
+    except json.JSONDecodeError:
+        peer_versions = None
+    peer_error = None if peer_versions else first_error(read(logs / "peer_versions.err"))
+
+    demo_rc = rc_file(logs / "demo" / "rc")
+    demo_out = [line for line in read(logs / "demo" / "stdout").splitlines() if line.strip()]
+    demo = {
+        "rc": demo_rc[0] if demo_rc else None,
+        "wall_s": demo_rc[2] - demo_rc[1] if demo_rc else None,
+        "last_line": demo_out[-1] if demo_out else None,
+        "error": first_error(read(logs / "demo" / "stderr")) if demo_rc and demo_rc[0] != 0 else None,
+    }
+
+    peers = {size: peer_runs(logs, size, samples) for size in dict.fromkeys(s for s, *_ in plan)}
+    rows = []
+    for size, prec, batch, steps in plan:
+        ours = ours_run(logs, size, prec, batch, samples)
+        results, planned, sweep_status = peers[size]
+        if (prec, batch) in results:
+            peer = results[(prec, batch)]
+            peer["status"] = "failed: " + peer["error"] if peer.get("error") else "ok"
+        elif not peer_versions:
+            peer = {"status": "peer unavailable"}
+        elif (prec, batch) in planned:
+            peer = {"status": sweep_status if sweep_status != "ok" else "missing"}
+        else:
+            peer = {"status": "not run" + (" (cpu)" if not cuda else "")}
+        ratio = None
+        if ours.get("status") == "ok" and ours.get("train_samples_per_s") and peer.get("train_samples_per_s"):
+            ratio = ours["train_samples_per_s"] / peer["train_samples_per_s"]
+        rows.append({"size": size, "precision": prec, "batch": batch, "steps": steps,
+                     "warmup_steps": int(settings.get("logging_steps", 0) or 0), "ours": ours, "peer": peer,
+                     "train_ratio_ours_over_peer": ratio})
+
+    version = read(logs / "version.txt").strip() or ("binary failed: " + first_error(read(logs / "version.err")))
+    gpu = read(logs / "gpu.txt").strip().splitlines()
+    gpu = gpu[0] if gpu else "?"
+    lines = [f"## gpu_check ({settings.get('device', '?')}{', quick' if settings.get('quick') == '1' else ''})", ""]
+    lines.append(f"- binary: `{version}`")
+    lines.append(f"- GPU: {gpu}")
+    if peer_versions:
+        pv = peer_versions
+        lines.append(f"- HF peer: python {pv.get('python')}, torch {pv.get('torch')}, transformers "
+                     f"{pv.get('transformers')}, tokenizers {pv.get('tokenizers')}"
+                     + (" (from .gpu/pylib)" if ".gpu/pylib" in str(pv.get("transformers_path", "")) else ""))
+    else:
+        lines.append(f"- HF peer: unavailable ({short(peer_error or '?')})")
+    if demo["rc"] is None:
+        lines.append("- demo: did not run")
+    elif demo["rc"] == 0:
+        lines.append(f"- demo: ok in {demo['wall_s']:.1f}s: `{demo['last_line']}`")
+    else:
+        lines.append(f"- demo: FAILED (rc {demo['rc']}) after {demo['wall_s']:.1f}s: {short(demo['error'] or '')}")
+    lines.append(
+        f"- setup: {settings.get('train_rows', '?')} train / {settings.get('test_rows', '?')} test NSMC rows, "
+        f"max_seq_len {settings.get('max_seq_len', '?')}, random batches padded to their longest row "
+        f"(ours: group_by_length={settings.get('group_by_length', '?')}), eval batch {settings.get('eval_batch', '?')}; "
+        f"the first {settings.get('logging_steps', '?')} steps are warm-up (not timed) on both sides; "
+        "HF: ElectraForSequenceClassification (eager attention), fused AdamW, autocast (fp16 + GradScaler)")
+    lines.append("")
+    lines.append("| model | precision | batch | steps | ours train samples/s | HF train samples/s | ours ÷ HF "
+                 "| ours eval samples/s | HF eval samples/s | peak GPU MiB ours / HF | GPU util % ours / HF |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    notes = {}
+
+    def cell(status: str) -> str:
+        """A status for a cell: long ones cut, their whole text as a numbered note under the table."""
+        status = " ".join(status.split()).replace("|", "/")
+        if len(status) <= 90:
+            return status
+        n = notes.setdefault(status, len(notes) + 1)
+        return f"{short(status, 80)} [{n}]"
+
+    for r in rows:
+        o, h = r["ours"], r["peer"]
+        o_ok, h_ok = o.get("status") == "ok", h.get("status") == "ok"
+        o_train = num(o.get("train_samples_per_s")) if o_ok else cell(o.get("status", "?"))
+        if o_ok and o.get("warmup_included"):
+            o_train += " (incl. warm-up)"
+        h_train = num(h.get("train_samples_per_s")) if h_ok else cell(h.get("status", "?"))
+        ratio = f"{r['train_ratio_ours_over_peer']:.2f}×" if r["train_ratio_ours_over_peer"] else "–"
+        if o_ok and o.get("peak_gpu_mib") is not None:
+            o_mem = num(o["peak_gpu_mib"], 0)
+        elif o_ok and o.get("smi_mem_max_mib") is not None:
+            o_mem = f"~{o['smi_mem_max_mib']:.0f} (smi)"
+        else:
+            o_mem = "–"
+        h_mem = num(h.get("peak_gpu_mib"), 0) if h_ok and cuda else "–"
+        mem = pair(o_mem, h_mem) if cuda else "n/a"
+        util = "n/a" if not cuda else pair(num(o.get("util_mean"), 0) if o_ok else "–",
+                                           num(h.get("util_mean"), 0) if h_ok else "–")
+        lines.append(f"| {r['size']} | {r['precision']} | {r['batch']} | {r['steps']} | {o_train} | {h_train} | {ratio} "
+                     f"| {num(o.get('eval_samples_per_s')) if o_ok else '–'} "
+                     f"| {num(h.get('eval_samples_per_s')) if h_ok else '–'} | {mem} | {util} |")
+    lines.append("")
+    for text, n in notes.items():
+        lines.append(f"[{n}] {text}  ")
+    if notes:
+        lines.append("")
+    lines.append("Peak GPU MiB: ours from metrics.jsonl's `end` event (`~N (smi)`: nvidia-smi's memory.used, "
+                 "whole process, where the event has none); HF: torch.cuda.max_memory_allocated. "
+                 "GPU util: nvidia-smi's utilization.gpu averaged over each timed window.")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.md:
+        args.md.write_text(table, encoding="utf-8")
+    if args.json:
+        status = read(logs / "status.txt").strip()
+        args.json.write_text(json.dumps({
+            "settings": settings, "version": version, "gpu": gpu, "peer_versions": peer_versions,
+            "peer_error": peer_error, "demo": demo, "status": int(status) if status.isdigit() else status,
+            "gpu_samples": len(samples), "runs": rows,
+        }, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
