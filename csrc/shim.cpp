@@ -128,11 +128,6 @@ int kft_cuda_peak_allocated(int8_t device, int64_t *bytes) {
   });
 }
 
-// torch.cuda.reset_peak_memory_stats(device).
-int kft_cuda_reset_peak(int8_t device) {
-  return guarded([&] { c10::getDeviceAllocator(at::kCUDA)->resetPeakStats(device); });
-}
-
 // torch.cuda.empty_cache(): returns the caching allocator's free blocks to the driver.
 int kft_cuda_empty_cache() {
   return guarded([&] { c10::getDeviceAllocator(at::kCUDA)->emptyCache(); });

@@ -4,7 +4,7 @@
 //! host→device batch through [`Upload`]; both are counted ([`transfers`]) so tests can check that a
 //! training update does at most one blocking read and a micro-batch one copy. On CUDA each read is
 //! a synchronisation point: fewer reads let the host queue work ahead of the GPU.
-//! `clippy.toml` forbids tch's reading methods elsewhere.
+//! `clippy.toml` forbids tch's scalar reads (`double_value`, `int64_value`) in the crate.
 pub mod amp;
 pub mod shim;
 
@@ -53,7 +53,6 @@ fn count(reads: u64, uploads: u64) {
 
 /// A copy of `t` on the CPU: one blocking device→host read (counted). Errors of earlier
 /// asynchronous CUDA kernels surface here, as an error rather than a panic.
-#[allow(clippy::disallowed_methods)]
 pub fn to_host(t: &Tensor) -> Result<Tensor> {
     count(1, 0);
     t.f_to_device(Device::Cpu)
@@ -61,7 +60,6 @@ pub fn to_host(t: &Tensor) -> Result<Tensor> {
 }
 
 /// The values of `t` as f64, in one read.
-#[allow(clippy::disallowed_methods)]
 pub fn read_f64(t: &Tensor) -> Result<Vec<f64>> {
     let host = to_host(&t.f_to_kind(Kind::Double)?.f_reshape([-1])?)?;
     Vec::<f64>::try_from(&host).context("cannot read values")
@@ -103,7 +101,6 @@ impl Upload {
 
     /// The arrays on `device`, in the order pushed. On CUDA the host buffer is pinned and the copy
     /// asynchronous; libtorch's pinned-memory pool keeps the buffer alive until the copy is done.
-    #[allow(clippy::disallowed_methods)]
     pub fn send(self, device: Device) -> Result<Vec<Tensor>> {
         count(0, 1);
         let host = Tensor::f_from_slice(&self.data)?;
@@ -148,8 +145,9 @@ pub fn cuda_capability(index: usize) -> Option<(i32, i32)> {
     type GetAttribute = unsafe extern "C" fn(*mut i32, i32, i32) -> i32;
     const MAJOR: i32 = 75; // cudaDevAttrComputeCapabilityMajor
     const MINOR: i32 = 76; // cudaDevAttrComputeCapabilityMinor
-                           // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name; a non-null result is the CUDA
-                           // runtime's cudaDeviceGetAttribute, whose C signature is GetAttribute.
+
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name; a non-null result is the CUDA
+    // runtime's cudaDeviceGetAttribute, whose C signature is GetAttribute.
     let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"cudaDeviceGetAttribute".as_ptr()) };
     if symbol.is_null() {
         return None;

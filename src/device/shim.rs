@@ -34,7 +34,6 @@ extern "C" {
     fn kft_tf32_enabled(enabled: *mut c_int) -> c_int;
     fn kft_set_deterministic(enabled: c_int) -> c_int;
     fn kft_cuda_peak_allocated(device: i8, bytes: *mut i64) -> c_int;
-    fn kft_cuda_reset_peak(device: i8) -> c_int;
     fn kft_cuda_empty_cache() -> c_int;
 }
 
@@ -207,13 +206,6 @@ pub fn cuda_peak_allocated(device: usize) -> Result<i64> {
         "CUDA memory statistics",
     )?;
     Ok(bytes)
-}
-
-/// `torch.cuda.reset_peak_memory_stats(device)`.
-pub fn cuda_reset_peak(device: usize) -> Result<()> {
-    let index = i8::try_from(device)?;
-    // SAFETY: no pointers.
-    check(unsafe { kft_cuda_reset_peak(index) }, "CUDA memory statistics")
 }
 
 /// `torch.cuda.empty_cache()`.

@@ -126,7 +126,7 @@ pub fn in_input_order<T: Clone + Default>(
 }
 
 /// Index of the largest value, the first one on ties (as numpy's argmax).
-pub fn argmax(row: &[f32]) -> usize {
+pub fn argmax<T: PartialOrd>(row: &[T]) -> usize {
     let mut best = 0;
     for (i, v) in row.iter().enumerate() {
         if *v > row[best] {

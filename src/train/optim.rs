@@ -48,8 +48,6 @@ pub struct AdamW {
     weight_decay: f64,
     /// Updates applied so far, as the host knows it.
     steps: i64,
-    /// `clip_grad_norm` already gathered (and clipped) this step's gradients.
-    grads_ready: bool,
     /// fp16's dynamic loss scaling, saved and restored with the moments.
     scaler: Option<GradScaler>,
 }
@@ -103,7 +101,6 @@ impl AdamW {
             eps,
             weight_decay,
             steps: 0,
-            grads_ready: false,
             scaler: None,
         })
     }
@@ -130,14 +127,11 @@ impl AdamW {
     /// With fp16: gathers the gradients, divides them by the loss scale and returns the device flag
     /// that is 1.0 when they are not finite (`GradScaler.unscale_`); `None` without loss scaling.
     pub fn unscale_grads(&mut self) -> Result<Option<Tensor>> {
-        if self.scaler.is_none() {
-            return Ok(None);
-        }
-        let grad = self.gather_grads()?.shallow_clone();
+        self.gather_grads()?;
         let Some(scaler) = self.scaler.as_mut() else {
             return Ok(None);
         };
-        scaler.unscale(&grad)?;
+        scaler.unscale(&self.grad)?;
         Ok(Some(scaler.found_inf().shallow_clone()))
     }
 
@@ -175,7 +169,7 @@ impl AdamW {
     /// Makes every variable's gradient a view of the flat gradient buffer and returns the buffer.
     /// Backward then accumulates straight into it (autograd adds into an existing `.grad` in place),
     /// so after the first step gathering is a pointer check per variable instead of a copy.
-    pub fn gather_grads(&mut self) -> Result<&Tensor> {
+    fn gather_grads(&self) -> Result<&Tensor> {
         tch::no_grad(|| -> Result<()> {
             for p in &self.params {
                 let mut grad = p.var.grad();
@@ -193,18 +187,15 @@ impl AdamW {
             }
             Ok(())
         })?;
-        self.grads_ready = true;
         Ok(&self.grad)
     }
 
     /// Global L2 norm of all gradients (a device scalar), after scaling them down to `max_norm` as
     /// `torch.nn.utils.clip_grad_norm_` does (factor `max_norm / (norm + 1e-6)` clamped to 1), on
     /// the device: nothing waits for the result. Returns the norm before clipping; gathers the
-    /// gradients for the next [`AdamW::step`] unless already done.
+    /// gradients first.
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> Result<Tensor> {
-        if !self.grads_ready {
-            self.gather_grads()?;
-        }
+        self.gather_grads()?;
         let norm = self.grad.f_norm()?;
         if max_norm.is_finite() {
             let coef = norm
@@ -221,10 +212,7 @@ impl AdamW {
     /// `found_inf` (a float device flag), the kernels skip the update when it is 1, and the step
     /// count stays, as under `torch.amp.GradScaler`; call [`AdamW::skipped`] once the host knows.
     pub fn step(&mut self, lr: f64, found_inf: Option<&Tensor>) -> Result<()> {
-        if !self.grads_ready {
-            self.gather_grads()?;
-        }
-        self.grads_ready = false;
+        self.gather_grads()?;
         self.steps += 1;
         tch::no_grad(|| -> Result<()> {
             let _ = self.step_count.f_add_scalar_(1.0)?;

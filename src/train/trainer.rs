@@ -185,8 +185,14 @@ struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// A fresh start, or the state of `resume` (its position and optimizer state file).
     fn new(vs: &VarStore, cfg: &'a LoopConfig, plan: &'a Plan, resume: Option<(Position, &Path)>) -> Result<Self> {
-        let mut optimizer = AdamW::new(vs, cfg.weight_decay, cfg.adam_epsilon)
-            .map_err(|e| memory_error(e, "creating the optimizer"))?;
+        let advice = || {
+            "out of memory while creating the optimizer: the weights, gradients and AdamW's two moments \
+             (4 copies of the parameters) do not fit on this device; use a smaller model or another device"
+                .to_string()
+        };
+        let mut optimizer = crate::device::guarded("creating the optimizer", advice, || {
+            AdamW::new(vs, cfg.weight_decay, cfg.adam_epsilon)
+        })?;
         if cfg.precision == Precision::Fp16 {
             optimizer = optimizer.with_loss_scaling()?;
         }
@@ -281,15 +287,15 @@ impl<'a> Trainer<'a> {
         optimizer.step(lr, Some(&found_inf))?;
         optimizer.update_scale()?;
         optimizer.zero_grad()?;
-        let scale = match optimizer.scaler() {
-            Some(scaler) => scaler.scale().shallow_clone(),
-            None => Tensor::f_ones([1], (Kind::Float, self.device))?,
+        let mut parts = vec![&loss, &norm, &found_inf];
+        parts.extend(optimizer.scaler().map(|scaler| scaler.scale()));
+        let parts = parts.into_iter().map(|t| t.f_to_kind(Kind::Double)?.f_reshape([1]));
+        let parts: Vec<Tensor> = parts.collect::<Result<_, _>>()?;
+        let values = read_f64(&Tensor::f_cat(&parts, 0)?)?;
+        let [loss, norm, skipped, ..] = values[..] else {
+            bail!("step {step}: expected at least 3 values from the device");
         };
-        let parts = [&loss, &norm, &found_inf, &scale].map(|t| t.f_to_kind(Kind::Double)?.f_reshape([1]));
-        let parts: Vec<Tensor> = parts.into_iter().collect::<Result<_, _>>()?;
-        let [loss, norm, skipped, scale] = read_f64(&Tensor::f_cat(&parts, 0)?)?[..] else {
-            bail!("step {step}: expected 4 values from the device");
-        };
+        let scale = values.get(3).copied().unwrap_or(1.0);
         if skipped == 0.0 {
             return Ok(loss);
         }
@@ -396,17 +402,6 @@ fn interrupted(position: Position, optimizer: &AdamW, hooks: &mut dyn Hooks, sav
 fn guard_memory<T>(step: i64, batch: usize, grad_accum: i64, pass: impl FnOnce() -> Result<T>) -> Result<T> {
     let advice = || out_of_memory_advice(step, batch, grad_accum);
     crate::device::guarded(&format!("step {step}"), advice, pass)
-}
-
-/// An allocation failure while `what`, with advice; other errors unchanged.
-fn memory_error(e: anyhow::Error, what: &str) -> anyhow::Error {
-    if crate::device::is_out_of_memory(&format!("{e:#}")) {
-        return anyhow!(
-            "out of memory while {what}: the weights, gradients and AdamW's two moments (4 copies of the \
-             parameters) do not fit on this device; use a smaller model or another device"
-        );
-    }
-    e
 }
 
 /// What to do when a batch does not fit: halve the batch, double the accumulation.

@@ -197,3 +197,28 @@ fn clipping_matches_torch_clip_grad_norm() {
         assert!(diff <= 1e-6, "clipped gradient differs by {diff:e}");
     }
 }
+
+#[test]
+fn a_bad_saved_state_is_a_clear_error() {
+    let fx = fixture();
+    let (vs, vars) = var_store(&fx);
+    let mut opt = AdamW::new(&vs, 0.01, 1e-8).unwrap();
+    run(&mut opt, &vars, &fx, 0..1);
+    let good: HashMap<String, Tensor> = opt.state().unwrap().into_iter().map(|(k, t)| (k, t.copy())).collect();
+    let shallow = |m: &HashMap<String, Tensor>| -> HashMap<String, Tensor> {
+        m.iter().map(|(k, t)| (k.clone(), t.shallow_clone())).collect()
+    };
+    let mut bad_step = shallow(&good);
+    bad_step.insert("step".into(), Tensor::from(-1.5f32));
+    let e = opt.load_state(&bad_step, 0).unwrap_err().to_string();
+    assert_eq!(e, "optimizer state \"step\" is [-1.5], expected one whole number >= 0");
+    let mut missing = shallow(&good);
+    missing.remove("exp_avg.head.weight");
+    let e = opt.load_state(&missing, 0).unwrap_err().to_string();
+    assert_eq!(e, "optimizer state lacks exp_avg.head.weight");
+    let mut fp16 = AdamW::new(&vs, 0.01, 1e-8).unwrap().with_loss_scaling().unwrap();
+    let mut bad_scale = good;
+    bad_scale.insert("grad_scaler.scale".into(), Tensor::from_slice(&[1.0f32, 2.0]));
+    let e = fp16.load_state(&bad_scale, 0).unwrap_err().to_string();
+    assert_eq!(e, "optimizer state grad_scaler.scale has shape [2], expected [1]");
+}

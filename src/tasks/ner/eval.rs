@@ -52,18 +52,13 @@ pub fn predict_word_tags(
             let positions = logits[row * len * classes..(row + 1) * len * classes].chunks(classes);
             let labels = &features[i].label_ids;
             let word_starts = labels.iter().zip(positions).filter(|(l, _)| **l != IGNORE_INDEX);
-            let tags = word_starts.map(|(_, p)| argmax_f64(p)).collect();
+            // The logits come back as f64, exactly the f32s: the same argmax.
+            let tags = word_starts.map(|(_, p)| argmax(p)).collect();
             (tags, sums.get(row).copied().unwrap_or(f64::NAN))
         });
         each();
         Ok(out.collect())
     })
-}
-
-/// Index of the largest value, the first one on ties (logits read back as f64, exactly the f32s).
-fn argmax_f64(row: &[f64]) -> usize {
-    let row: Vec<f32> = row.iter().map(|&v| v as f32).collect();
-    argmax(&row)
 }
 
 /// The tag of every word of an `n_words`-word sentence from its kept words' tag ids: words beyond the
