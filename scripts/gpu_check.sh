@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One call for a GPU machine that has PyTorch and python3 but no Rust, no network and no ../shared:
 # the prebuilt binary and the data come in .gpu/ (scripts/gpu_prepare.sh fills it here, the call
-# carries it). Runs, each under its own timeout, within a time budget (about 6.5 minutes on cuda):
-#   1. `koelectra-ft --version`, nvidia-smi, the demo (configs/nsmc/demo.json) on the device;
+# carries it). Runs, each under its own timeout, within a time budget (about 7 minutes on cuda):
+#   1. `koelectra-ft --version`, nvidia-smi, the demo (configs/nsmc/demo.json) on the device, and
+#      fault probes (bad ids, out-of-memory): one `error:` line and exit 1 each -> $OUT/faults.md;
 #   2. ours: random KoELECTRA-small- and base-shaped models (model_config) on real NSMC rows,
 #      max_seq_len 128, fp32/tf32/bf16/fp16 at train batch 32 and 128, then eval (batch 128);
 #   3. the HF peer (benches/hf_peer.py sweep): the same shapes, rows, batches, steps, warm-up,
@@ -19,9 +20,9 @@
 #   --device cpu: the dry run (tiny: 256 train / 64 test rows, 4 steps, no base model at batch 128)
 #   --quick: fewer steps (cuda) or only small at batch 32 (cpu)
 # On the device machine (repo root, after scripts/gpu_prepare.sh here; carry .gpu):
-#   bash scripts/gpu_check.sh --device cuda     # OUT is set there; about 4-6.5 minutes on an H100
+#   bash scripts/gpu_check.sh --device cuda     # OUT is set there; about 4-7 minutes on an H100
 # Env: OUT (default /tmp/gpu_check_out), PYTHON (a python with torch; default python3, else
-# .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 390, cpu 1500),
+# .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 420, cpu 1500),
 # GROUP_BY_LENGTH (ours; default false: random batches padded to their longest row, like the peer).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -55,7 +56,7 @@ say() { printf '[gpu_check %4ss] %s\n' "$SECONDS" "$*" | tee -a "$OUT/console.lo
 # Each line of the plan: SIZE PRECISION BATCH STEPS (steps in all, the first LOG of them warm-up).
 PRECISIONS=(fp32 tf32 bf16 fp16)
 if [ $IS_CUDA = 1 ]; then
-    TRAIN_ROWS=4096 TEST_ROWS=1024 LOG=10 BUDGET=${GPU_CHECK_BUDGET_S:-390}
+    TRAIN_ROWS=4096 TEST_ROWS=1024 LOG=10 BUDGET=${GPU_CHECK_BUDGET_S:-420}
     CAP_OURS=90 CAP_PEER=200 CAP_DEMO=120
     SHAPES=("small 32 60" "small 128 30" "base 32 40" "base 128 20")
     [ $QUICK = 1 ] && LOG=5 SHAPES=("small 32 30" "small 128 15" "base 32 20" "base 128 10")
@@ -226,6 +227,51 @@ rm -rf "$W/ckpt/demo"
 say "demo: rc $rc, $(tail -n 1 "$LOGS/demo/stdout")"
 [ "$rc" = 0 ] || STATUS=1
 
+# ---- 1b. faults: each must end in one `error:` line and a non-zero exit, never a panic or a hang ----
+# bad-ids: a model_config whose vocab_size (50) is below the vocab's ids (an embedding index out
+# of range: refused before training since the vocab check, a device-side assert on CUDA before);
+# oom-*: a 16M-wide feed-forward layer whose activations
+# cannot fit (training and evaluation at batch 1024; two layers, as the last one of a seq-cls
+# evaluation runs on the first token only). The OOM probes run on
+# cuda only (on the CPU they would ask this machine for terabytes).
+fault_probe() { # NAME EXPECT(grep -E pattern of the error line) SETTINGS...
+    local name=$1 expect=$2 t
+    shift 2
+    t=60
+    local d=$LOGS/fault-$name
+    mkdir -p "$d"
+    local t0 rc line verdict
+    t0=$(now)
+    timeout -k 5 "$t" "$BIN" seq-cls --task nsmc --config configs/nsmc/demo.json --device "$DEV" --quiet \
+        --set "ckpt_dir=$W/ckpt" --set "output_dir=fault-$name" --set "data_dir=$DATA" \
+        --set train_file=ratings_train.txt --set dev_file= --set test_file=ratings_test.txt \
+        --set "vocab_file=$VOCAB" --set save_steps=0 --set eval_all_checkpoints=false "$@" \
+        >"$d/stdout" 2>"$d/stderr"
+    rc=$?
+    echo "$rc $t0 $(now)" >"$d/rc"
+    rm -rf "$W/ckpt/fault-$name"
+    line=$(grep -m1 '^error:' "$d/stderr")
+    if [ "$rc" = 1 ] && [ -n "$line" ] && [ "$(grep -c . "$d/stderr")" -le 40 ] &&
+        ! grep -q 'panicked' "$d/stderr" && grep -Eq "$expect" <<<"$line"; then
+        verdict=ok
+    else
+        verdict=FAIL
+    fi
+    printf '| %s | %s | %s | %s |\n' "$name" "$rc" "$verdict" "${line:-$(tail -n 1 "$d/stderr")}" |
+        tee -a "$OUT/faults.md" >/dev/null
+    say "fault $name: rc $rc, $verdict: ${line:-$(tail -n 1 "$d/stderr")}"
+}
+printf '| probe | exit | verdict | error line |\n|---|---|---|---|\n' >"$OUT/faults.md"
+WIDE='"hidden_size":64,"embedding_size":64,"num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":16000000,"max_position_embeddings":512'
+fault_probe bad-ids 'index|device-side assert|CUDA error|vocab' --set max_steps=2 --set do_eval=false \
+    --set 'model_config={"vocab_size":50,"hidden_size":32,"embedding_size":32,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":64,"max_position_embeddings":512}'
+if [ $IS_CUDA = 1 ]; then
+    fault_probe oom-train 'memory' --set max_steps=2 --set do_eval=false --set max_seq_len=128 \
+        --set train_batch_size=1024 --set "model_config={\"vocab_size\":$V,$WIDE}"
+    fault_probe oom-eval 'memory' --set do_train=false --set max_seq_len=128 --set eval_batch_size=1024 \
+        --set "model_config={\"vocab_size\":$V,$WIDE}"
+fi
+
 # ---- the peer's environment and checkpoints ----------------------------------------------------------
 PEER_OK=0
 if [ -d "$PYLIB" ]; then export PYTHONPATH="$PYLIB${PYTHONPATH:+:$PYTHONPATH}"; fi
@@ -354,3 +400,4 @@ for size in "${SIZES[@]}"; do
     done 3<"$LOGS/plan.txt"
     run_peer "$size"
 done
+

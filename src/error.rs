@@ -20,9 +20,21 @@ pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
 }
 
 /// The first non-empty line of a message, trimmed (libtorch appends a C++ backtrace to its
-/// messages; `RUST_LOG=debug` shows it).
+/// messages; `RUST_LOG=debug` shows it). A tch panic quotes libtorch's error in Debug form,
+/// `called `Result::unwrap()` on an `Err` value: Torch("msg\nException raised ...")`, with the
+/// backtrace's newlines escaped: then the quoted message up to its first escaped newline.
 pub fn first_line(message: &str) -> &str {
-    message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    let line = message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    match line.split_once("Torch(\"") {
+        Some((_, quoted)) => {
+            let end = quoted
+                .find("\\n")
+                .or_else(|| quoted.rfind("\")"))
+                .unwrap_or(quoted.len());
+            quoted[..end].trim()
+        }
+        None => line,
+    }
 }
 
 /// `message` with its control characters escaped (`\r` → `\\r`): errors of third-party parsers
@@ -82,6 +94,12 @@ mod tests {
             "\n  index out of range in self\nException raised from operator() at aten/...\nframe #0: c10::Error";
         assert_eq!(first_line(message), "index out of range in self");
         assert_eq!(first_line(""), "");
+        let panic = r#"called `Result::unwrap()` on an `Err` value: Torch("index out of range in self\nException raised from operator() at aten/...\nframe #0: c10")"#;
+        assert_eq!(first_line(panic), "index out of range in self");
+        assert_eq!(
+            first_line(r#"x: Torch("CUDA error: out of memory")"#),
+            "CUDA error: out of memory"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn resolve_device(arg: Option<&str>, no_cuda: bool) -> Result<tch::Device> {
     }
 }
 
-/// Errors when a CUDA device was asked for but is not there.
+/// Errors when a CUDA device was asked for but is not there; on CUDA, turns off cuDNN attention.
 pub fn check_device(device: tch::Device) -> Result<()> {
     let tch::Device::Cuda(index) = device else {
         return Ok(());
@@ -38,5 +38,7 @@ pub fn check_device(device: tch::Device) -> Result<()> {
     if i64::try_from(index).unwrap_or(i64::MAX) >= count {
         bail!("device cuda:{index}: only {count} CUDA device(s) found");
     }
-    Ok(())
+    // cuDNN's attention builds a plan per input shape, and batches padded to their longest row
+    // have a new shape almost every step; SDPA's memory-efficient kernel has no such cost.
+    crate::device::shim::set_sdp_cudnn(false)
 }

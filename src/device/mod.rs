@@ -106,8 +106,7 @@ impl Upload {
         let host = Tensor::f_from_slice(&self.data)?;
         let on_device = match device {
             Device::Cpu => host,
-            _ => host
-                .f_pin_memory(device)?
+            _ => shim::pin_memory(&host)?
                 .f_to_device_(device, Kind::Int64, true, false)
                 .context("cannot copy a batch to the device")?,
         };

@@ -1,6 +1,7 @@
 //! Safe wrappers over `csrc/shim.cpp`: the libtorch calls tch 0.24 has no binding for (fused AdamW,
 //! GradScaler's unscale kernel, autocast with a chosen dtype on CPU or CUDA, TF32, deterministic
-//! algorithms, CUDA memory statistics). Each returns a `Result` carrying libtorch's message.
+//! algorithms, CUDA memory statistics, the cuDNN attention switch, pinning without tch's deprecated
+//! device argument). Each returns a `Result` carrying libtorch's message.
 use std::ffi::{c_char, c_int, CStr};
 
 use anyhow::{bail, Result};
@@ -35,6 +36,8 @@ extern "C" {
     fn kft_set_deterministic(enabled: c_int) -> c_int;
     fn kft_cuda_peak_allocated(device: i8, bytes: *mut i64) -> c_int;
     fn kft_cuda_empty_cache() -> c_int;
+    fn kft_set_sdp_cudnn(enabled: c_int) -> c_int;
+    fn kft_pin_memory(src: *const std::ffi::c_void, out: *mut *mut std::ffi::c_void) -> c_int;
 }
 
 /// The libtorch handle of a tensor: tch's `C_tensor` is libtorch's `at::Tensor`, which the shim takes.
@@ -212,4 +215,26 @@ pub fn cuda_peak_allocated(device: usize) -> Result<i64> {
 pub fn cuda_empty_cache() -> Result<()> {
     // SAFETY: no pointers.
     check(unsafe { kft_cuda_empty_cache() }, "CUDA cache")
+}
+
+/// `torch.backends.cuda.enable_cudnn_sdp(enabled)`.
+pub fn set_sdp_cudnn(enabled: bool) -> Result<()> {
+    // SAFETY: no pointers.
+    check(
+        unsafe { kft_set_sdp_cudnn(c_int::from(enabled)) },
+        "cuDNN attention switch",
+    )
+}
+
+/// `t.pin_memory()`: a copy of a CPU tensor in page-locked memory.
+pub fn pin_memory(t: &Tensor) -> Result<Tensor> {
+    let mut out: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: `t` is a live tensor; on success the shim stores a new heap `at::Tensor` in `out`,
+    // which `Tensor::from_ptr` takes ownership of (tch frees it on drop).
+    check(unsafe { kft_pin_memory(ptr(t), &mut out) }, "pinned memory")?;
+    if out.is_null() {
+        bail!("pinned memory: libtorch returned no tensor");
+    }
+    // SAFETY: `out` is a valid, uniquely owned tensor handle (checked non-null above).
+    Ok(unsafe { Tensor::from_ptr(out.cast()) })
 }

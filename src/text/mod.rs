@@ -55,6 +55,8 @@ pub trait Tokenizer: Send + Sync {
     fn fingerprint(&self) -> Result<Vec<u8>>;
     /// Writes the tokenizer files into a checkpoint folder.
     fn save(&self, dir: &Path) -> Result<()>;
+    /// Number of ids it can produce (HF `len(tokenizer)`).
+    fn vocab_size(&self) -> usize;
 }
 
 /// A way to load a tokenizer from a model folder: used when `applies` finds its files there.

@@ -284,6 +284,10 @@ impl WordPieceTokenizer {
 }
 
 impl Tokenizer for WordPieceTokenizer {
+    fn vocab_size(&self) -> usize {
+        WordPieceTokenizer::vocab_size(self)
+    }
+
     /// Encodes `A` or the pair `(A, B)` with special tokens, longest-first truncated to `max_length`.
     fn encode(&self, a: &str, b: Option<&str>, max_length: usize) -> Result<Encoded> {
         let ea = self.raw(a)?;

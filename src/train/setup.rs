@@ -32,6 +32,23 @@ pub fn model_source(cfg: &Config) -> Result<ModelSource> {
     }
 }
 
+/// Refuses a tokenizer whose ids the model's embedding table cannot hold: they would fail as an
+/// index error at the first step (on CUDA, a device-side assert that ends the CUDA context).
+pub fn check_vocab_fits(tokenizer: &dyn Tokenizer, model: &ModelConfig) -> Result<()> {
+    let rows = model
+        .get("vocab_size")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(i64::MAX);
+    let ids = tokenizer.vocab_size();
+    if i64::try_from(ids).unwrap_or(i64::MAX) > rows {
+        bail!(
+            "the tokenizer has {ids} ids but the model's vocab_size is {rows} (config.json or config key \"model_config\"): \
+             use the vocabulary the model was trained with"
+        );
+    }
+    Ok(())
+}
+
 /// The tokenizer: `vocab_file` when the config names one, else the model folder's files.
 pub fn load_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Tokenizer>> {
     if let Some(file) = &cfg.vocab_file {

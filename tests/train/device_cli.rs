@@ -109,6 +109,27 @@ fn tf32_on_the_cpu_is_a_config_error() {
 }
 
 #[test]
+fn a_vocabulary_larger_than_the_embedding_table_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(
+        dir.path(),
+        "small-vocab",
+        &[
+            r#"model_config={"vocab_size":50,"embedding_size":16,"hidden_size":32,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":64}"#,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(
+        error.contains("the tokenizer has 884 ids but the model's vocab_size is 50"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("training:"), "refused before training: {stderr}");
+    assert!(!dir.path().join("small-vocab").join("checkpoint-1").exists());
+}
+
+#[test]
 fn version_reports_libtorch_and_cuda() {
     let out = binary().arg("--version").output().unwrap();
     let version = stdout_ok(&out);

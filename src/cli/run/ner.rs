@@ -13,7 +13,7 @@ use crate::tasks::ner::features::{read_split, Split};
 use crate::tasks::ner::NAVER_NER_LABELS;
 use crate::text::Tokenizer;
 use crate::train::driver::{self, RunSettings, Saving, Splits};
-use crate::train::setup::{load_tokenizer, model_source};
+use crate::train::setup::{check_vocab_fits, load_tokenizer, model_source};
 
 /// Runs the `ner` subcommand for a loaded config.
 pub fn run(cfg: &Config, device: Device) -> Result<()> {
@@ -34,6 +34,7 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let (vs, model, model_config) = source::build(&source, HeadKind::TokenClassification, device, |p, c| {
         TokenClassifier::new(p, c, num_labels)
     })?;
+    check_vocab_fits(tok, &model_config)?;
     let task = NerModel {
         model,
         pad_id: tok.pad_id(),

@@ -13,7 +13,7 @@ use crate::tasks::seq_cls::features::{read_split, Split};
 use crate::tasks::seq_cls::{task_spec, TaskSpec};
 use crate::text::Tokenizer;
 use crate::train::driver::{self, RunSettings, Saving, Splits};
-use crate::train::setup::{load_tokenizer, model_source};
+use crate::train::setup::{check_vocab_fits, load_tokenizer, model_source};
 
 /// Runs the `seq-cls` subcommand for a loaded config.
 pub fn run(cfg: &Config, device: Device) -> Result<()> {
@@ -36,6 +36,7 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let (vs, model, model_config) = source::build(&source, HeadKind::SequenceClassification, device, |p, c| {
         SequenceClassifier::new(p, c, num_labels)
     })?;
+    check_vocab_fits(tok, &model_config)?;
     let task = SeqClsModel {
         model,
         spec,

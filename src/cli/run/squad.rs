@@ -14,7 +14,7 @@ use crate::tasks::squad::features::{self, Split};
 use crate::tasks::squad::{Decoding, Windows};
 use crate::text::Tokenizer;
 use crate::train::driver::{self, RunSettings, Saving, Splits};
-use crate::train::setup::{load_tokenizer, model_source};
+use crate::train::setup::{check_vocab_fits, load_tokenizer, model_source};
 
 /// Runs the `squad` subcommand for a loaded config.
 pub fn run(cfg: &Config, device: Device) -> Result<()> {
@@ -32,6 +32,7 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     };
     tch::manual_seed(cfg.seed as i64);
     let (vs, model, model_config) = source::build(&source, HeadKind::QuestionAnswering, device, QuestionAnswerer::new)?;
+    check_vocab_fits(tok, &model_config)?;
     let task = QaModel {
         model,
         pad_id: tok.pad_id(),
