@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hugging Face side of the KorQuAD feature-parity test (tests/squad/features.rs).
 
-  hf_squad_features.py --vocab VOCAB --data FILE --mode eval|train
+  hf_squad_features.py (--vocab VOCAB | --xlmr DIR [--multi-sep]) --data FILE --mode eval|train
                        [--max-seq-length 512] [--doc-stride 128] [--max-query-length 64] [--threads 4]
 
 Runs transformers' own SQuAD conversion (`SquadV1Processor` + `squad_convert_examples_to_features`,
@@ -16,6 +16,12 @@ per feature on stdout, in feature order:
 
 followed by one summary line {"summary": {"examples": N, "examples_without_features": K, "features": F}}.
 
+XLM-R (`--xlmr DIR`, a folder with `sentencepiece.bpe.model`): the slow `XLMRobertaTokenizer` does
+everything. transformers (3.3.1 and still 4.57) does not list XLM-R among its double-separator
+tokenizers (`MULTI_SEP_TOKENS_TOKENIZERS_SET` holds "roberta", not "xlmroberta"), so the document maps
+and targets are keyed at `len(q) + 2`, one before the document (the reference's off-by-one);
+`--multi-sep` adds "xlmroberta" to that set, which gives the corrected layout (`len(q) + 3`).
+
 Tokenizer. `squad_convert_example_to_features` cannot run with `ElectraTokenizerFast` in 4.57: it passes
 the truncated query as a list of token ids to `encode_plus`, which the fast tokenizer rejects
 ("TypeError: TextInputSequence must be str"). The script therefore runs the conversion with the slow
@@ -29,7 +35,8 @@ import argparse
 import json
 import sys
 
-from transformers import ElectraTokenizer, ElectraTokenizerFast
+import transformers.data.processors.squad as hf_squad
+from transformers import ElectraTokenizer, ElectraTokenizerFast, XLMRobertaTokenizer
 from transformers.data.processors.squad import SquadV1Processor, squad_convert_examples_to_features
 
 
@@ -46,7 +53,10 @@ class FastTokenizeElectraTokenizer(ElectraTokenizer):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--vocab", required=True)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--vocab")
+    which.add_argument("--xlmr", help="folder with sentencepiece.bpe.model")
+    ap.add_argument("--multi-sep", action="store_true", help="XLM-R as a double-separator tokenizer")
     ap.add_argument("--data", required=True)
     ap.add_argument("--mode", choices=["eval", "train"], required=True)
     ap.add_argument("--max-seq-length", type=int, default=512)
@@ -55,7 +65,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4)
     args = ap.parse_args()
 
-    tokenizer = FastTokenizeElectraTokenizer(args.vocab, do_lower_case=False)
+    if args.xlmr:
+        tokenizer = XLMRobertaTokenizer.from_pretrained(args.xlmr)
+        if args.multi_sep:
+            hf_squad.MULTI_SEP_TOKENS_TOKENIZERS_SET.add("xlmroberta")
+    else:
+        tokenizer = FastTokenizeElectraTokenizer(args.vocab, do_lower_case=False)
     processor = SquadV1Processor()
     is_training = args.mode == "train"
     if is_training:

@@ -51,6 +51,8 @@ if [ "$DEV" = 1 ]; then
     # pip answers "already satisfied" without downloading when the pinned versions are present.
     say "test packages (scripts/requirements-dev.txt)"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-dev.txt
+    # KoBERT's reference tokenizer; --no-deps: it must not touch the pinned transformers/torch.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "kobert-transformers==0.6.0"
 fi
 
 if [ "$BUILD" = 1 ]; then

@@ -14,8 +14,10 @@
 //!
 //! "Test" is whatever the run evaluated on: the official dev sets for KorQuAD and hate-speech.
 //!
-//! A row is a (`model_type`, `model_name_or_path`) pair, labelled by `model_type`; when one
-//! `model_type` appears with several `model_name_or_path`, the label adds the path's last component.
+//! A row is a (`model_type`, `model_name_or_path`) pair, labelled by `model_type` (the baselines by
+//! the reference's names: KoBERT, XLM-Roberta-Base, HanBERT, DistilKoBERT) and ordered as the
+//! reference tables (base models, then small ones); when one `model_type` appears with several
+//! `model_name_or_path`, the label adds the path's last component.
 //! A cell no run fills reads `-`.
 //!
 //! **Several runs for one cell** (a sweep): the cell shows the best run and a footnote names every run
@@ -33,7 +35,9 @@ use std::path::{Path, PathBuf};
 const AFTER_HELP: &str = "\
 Columns (reference order, test-split metrics in percent): NSMC acc, Naver NER f1, PAWS acc, KorNLI acc,
 KorSTS spearmanr, Question Pair acc, KorQuAD official EM / F1, Korean-Hate-Speech macro f1. Rows: one per
-model_type (plus the model_name_or_path basename when a model_type has several). Missing cells read -.
+model_type (plus the model_name_or_path basename when a model_type has several), in the reference
+tables' order: KoBERT, XLM-Roberta-Base, HanBERT, koelectra-base(-v2/-v3), DistilKoBERT,
+koelectra-small(-v2/-v3). Missing cells read -.
 
 Several runs for one model x task cell (a sweep): the best run is shown, with a footnote listing all of
 them. Runs are ranked by the dev value of their selection metric when every run of the cell has one,
@@ -186,6 +190,29 @@ struct Row<'a> {
     cells: Vec<Option<Cell<'a>>>,
 }
 
+/// The reference README's row order (its base table, then its small table) with the names it gives
+/// the baselines; KoELECTRA rows keep their `model_type`. Other model types follow in input order.
+const REFERENCE_ROWS: [(&str, &str); 10] = [
+    ("kobert", "KoBERT"),
+    ("xlm-roberta", "XLM-Roberta-Base"),
+    ("hanbert", "HanBERT"),
+    ("koelectra-base", "koelectra-base"),
+    ("koelectra-base-v2", "koelectra-base-v2"),
+    ("koelectra-base-v3", "koelectra-base-v3"),
+    ("distilkobert", "DistilKoBERT"),
+    ("koelectra-small", "koelectra-small"),
+    ("koelectra-small-v2", "koelectra-small-v2"),
+    ("koelectra-small-v3", "koelectra-small-v3"),
+];
+
+/// A row's place in [`REFERENCE_ROWS`] (unknown model types last) and its label.
+fn reference_row(model_type: &str) -> (usize, &str) {
+    match REFERENCE_ROWS.iter().position(|(t, _)| *t == model_type) {
+        Some(i) => (i, REFERENCE_ROWS[i].1),
+        None => (REFERENCE_ROWS.len(), model_type),
+    }
+}
+
 fn build(runs: &[RunResult]) -> Vec<Row<'_>> {
     let mut models: Vec<(&str, &str)> = vec![];
     for r in runs {
@@ -194,13 +221,16 @@ fn build(runs: &[RunResult]) -> Vec<Row<'_>> {
             models.push(key);
         }
     }
+    // Stable: runs of one model type keep their input order.
+    models.sort_by_key(|&(model_type, _)| reference_row(model_type).0);
     models
         .iter()
         .map(|&(model_type, path)| {
             let shared = models.iter().filter(|m| m.0 == model_type).count() > 1;
+            let name = reference_row(model_type).1;
             let label = match shared {
-                true => format!("{model_type} ({})", path_label(path)),
-                false => model_type.to_string(),
+                true => format!("{name} ({})", path_label(path)),
+                false => name.to_string(),
             };
             let cells = columns()
                 .into_iter()

@@ -120,6 +120,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("tf32", KeyKind::OptBool),
     ("full_determinism", KeyKind::Bool),
     ("ner_score_truncated", KeyKind::Bool),
+    ("squad_reference_xlmr_offset", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),
     ("resume_from_checkpoint", KeyKind::Str),

@@ -123,6 +123,9 @@ pub struct Config {
     pub full_determinism: bool,
     /// NER: score words cut off by truncation as predicted "O" (false = drop them from scoring).
     pub ner_score_truncated: bool,
+    /// SQuAD with XLM-R: key the document maps at `len(q) + 2` as transformers 3.3.1 did (the
+    /// reference's off-by-one) instead of `len(q) + 3`.
+    pub squad_reference_xlmr_offset: bool,
     /// HF-style ELECTRA `config.json` object to build a model from scratch (demo runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_config: Option<Value>,
@@ -187,6 +190,7 @@ impl Default for Config {
             tf32: None,
             full_determinism: false,
             ner_score_truncated: true,
+            squad_reference_xlmr_offset: false,
             model_config: None,
             vocab_file: None,
             resume_from_checkpoint: String::new(),

@@ -22,8 +22,14 @@ const CONFIG: &str = "config.json";
 const WEIGHTS: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
 /// Tokenizer files: one of them is needed.
 const TOKENIZER: [&str; 2] = ["tokenizer.json", "vocab.txt"];
-/// Fetched when present on the hub, never required.
-const TOKENIZER_EXTRA: [&str; 2] = ["tokenizer_config.json", "special_tokens_map.json"];
+/// Fetched when present on the hub, never required: the tokenizer's settings, and the SentencePiece
+/// models of KoBERT/DistilKoBERT (beside their vocab.txt) and XLM-R (beside its tokenizer.json).
+const TOKENIZER_EXTRA: [&str; 4] = [
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer_78b3253a26.model",
+    "sentencepiece.bpe.model",
+];
 
 /// Where and how hub models are looked up. [`HubOptions::from_env`] reads the standard variables.
 #[derive(Debug, Clone)]

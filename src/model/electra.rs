@@ -165,6 +165,7 @@ impl ElectraConfig {
             max_position_embeddings: self.max_position_embeddings,
             initializer_range: self.initializer_range,
             head_dropout: self.head_dropout(),
+            qa_dropout: 0.0,
             json,
         })
     }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use tch::{nn, nn::Module, nn::ModuleT, Kind, Reduction, Tensor};
 
-use super::layers::linear;
+use super::layers::{dropout, linear};
 use super::{Batch, Encoder, ModelConfig};
 
 /// Sequence classification; `num_labels == 1` is regression (MSE). The head is the family's.
@@ -45,7 +45,7 @@ impl SequenceClassifier {
     }
 }
 
-/// Token classification: dropout → classifier on every position.
+/// Token classification: dropout ([`ModelConfig::head_dropout`]) → classifier on every position.
 #[derive(Debug)]
 pub struct TokenClassifier {
     pub encoder: Box<dyn Encoder>,
@@ -78,11 +78,13 @@ impl TokenClassifier {
     }
 }
 
-/// Extractive question answering: `qa_outputs` → start and end logits, no dropout.
+/// Extractive question answering: dropout ([`ModelConfig::qa_dropout`], DistilBERT's only) →
+/// `qa_outputs` → start and end logits.
 #[derive(Debug)]
 pub struct QuestionAnswerer {
     pub encoder: Box<dyn Encoder>,
     qa_outputs: nn::Linear,
+    dropout: f64,
 }
 
 impl QuestionAnswerer {
@@ -90,12 +92,13 @@ impl QuestionAnswerer {
         Ok(Self {
             encoder: (cfg.family.encoder)(root, cfg)?,
             qa_outputs: linear(root / "qa_outputs", cfg.hidden_size, 2, cfg.initializer_range)?,
+            dropout: cfg.qa_dropout,
         })
     }
 
     /// `(start_logits, end_logits)`, each `[batch, seq]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
-        let hidden = self.encoder.forward_t(batch, train);
+        let hidden = dropout(self.encoder.forward_t(batch, train), self.dropout, train);
         let logits = self.qa_outputs.forward(&hidden);
         let parts = logits.split(1, -1);
         (parts[0].squeeze_dim(-1), parts[1].squeeze_dim(-1))

@@ -59,3 +59,26 @@ impl nn::Module for Embedding {
         Tensor::embedding(&self.ws, xs, self.padding_idx, false, false)
     }
 }
+
+/// Scaled dot-product attention of `q` over `k`/`v` (`[batch, heads, seq, head_dim]` each) with an
+/// additive `mask` (`[batch, 1, 1, seq]`) and dropout on the probabilities (`0.0` outside training):
+/// libtorch's fused SDPA, except for dropout on the CPU, where its unfused fallback is several times
+/// slower than HF's eager softmax(q·kᵀ/√d + mask)·v.
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) -> Tensor {
+    if dropout > 0.0 && q.device() == tch::Device::Cpu {
+        let scale = 1.0 / (q.size()[3] as f64).sqrt();
+        let scores = q.matmul(&k.transpose(-1, -2)) * scale + mask;
+        scores.softmax(-1, scores.kind()).dropout(dropout, true).matmul(v)
+    } else {
+        Tensor::scaled_dot_product_attention(q, k, v, Some(mask), dropout, false, None, false)
+    }
+}
+
+/// `xs` with dropout `p` in training; no kernel runs (and no random number is drawn) when `p` is 0.
+pub fn dropout(xs: Tensor, p: f64, train: bool) -> Tensor {
+    if train && p > 0.0 {
+        xs.dropout(p, true)
+    } else {
+        xs
+    }
+}

@@ -1,13 +1,16 @@
 //! Models: the encoder seam, the encoder families, the three task heads and checkpoint files.
 //!
-//! An encoder family (ELECTRA today; BERT, DistilBERT and XLM-R next) is a [`Family`]: how its
+//! An encoder family (ELECTRA, BERT, DistilBERT, XLM-RoBERTa) is a [`Family`]: how its
 //! `config.json` reads, how its encoder and its sequence-classification head are built, and what its
 //! checkpoint names look like. The heads ([`heads`]) and the rest of the pipeline only see
 //! [`ModelConfig`] and the [`Encoder`] trait, so adding a family means a new file plus a line in
 //! [`FAMILIES`].
+pub mod bert;
+pub mod distilbert;
 pub mod electra;
 pub mod heads;
 pub mod layers;
+pub mod roberta;
 pub mod source;
 pub mod weights;
 
@@ -94,7 +97,7 @@ pub struct Family {
 }
 
 /// The encoder families this build runs. Register a new family here.
-pub const FAMILIES: &[&Family] = &[&electra::FAMILY];
+pub const FAMILIES: &[&Family] = &[&electra::FAMILY, &bert::FAMILY, &distilbert::FAMILY, &roberta::FAMILY];
 
 /// A config.json object as read: file text (errors name line and column) or a JSON value (a run
 /// config's `model_config`).
@@ -110,33 +113,44 @@ pub struct ModelConfig {
     pub family: &'static Family,
     pub hidden_size: i64,
     pub num_hidden_layers: i64,
+    /// The longest input the position embeddings cover (XLM-R: `max_position_embeddings` less the
+    /// positions below and at `pad_token_id`, which RoBERTa never uses).
     pub max_position_embeddings: i64,
     pub initializer_range: f64,
-    /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).
+    /// Dropout before the token-classification head (HF: `classifier_dropout`, else
+    /// `hidden_dropout_prob`; DistilBERT: `dropout`). ELECTRA's, BERT's and XLM-R's
+    /// sequence-classification heads use it too (DistilBERT's has its `seq_classif_dropout`).
     pub head_dropout: f64,
+    /// Dropout before the question-answering head (DistilBERT: `qa_dropout`; the others have none).
+    pub qa_dropout: f64,
     /// The config.json object with the family's defaults filled in; checkpoints save it back.
     pub json: Map<String, Value>,
 }
 
 impl ModelConfig {
-    /// Reads a config.json file; its `model_type` picks the family (ELECTRA when absent).
+    /// Reads a config.json file; its `model_type` picks the family (see [`ModelConfig::read`]).
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let text = crate::limits::read_text_capped(path, crate::limits::MODEL_CONFIG_BYTES)
             .context("cannot read model config")?;
         Self::read(RawConfig::Text(&text)).with_context(|| format!("invalid model config {}", path.display()))
     }
 
-    /// Reads a config.json object as text or value.
+    /// Reads a config.json object as text or value. Its `model_type` picks the family; without one
+    /// (configs saved by old transformers versions), the family whose class names its first
+    /// `architectures` entry starts with (`DistilBertModel` -> DistilBERT), else ELECTRA.
     pub fn read(raw: RawConfig) -> Result<Self> {
-        let model_type = match &raw {
-            RawConfig::Text(text) => serde_json::from_str::<Value>(text)
-                .ok()
-                .and_then(|v| Some(v.get("model_type")?.as_str()?.to_string())),
-            RawConfig::Value(value) => value.get("model_type").and_then(Value::as_str).map(str::to_string),
+        let value = match &raw {
+            RawConfig::Text(text) => serde_json::from_str::<Value>(text).ok(),
+            RawConfig::Value(value) => Some(value.clone()),
         };
-        let family = match model_type {
-            None => FAMILIES[0],
-            Some(name) => family_of(&name)?,
+        let field = |key: &str| value.as_ref().and_then(|v| v.get(key)).cloned();
+        let family = match field("model_type") {
+            Some(Value::String(name)) => family_of(&name)?,
+            _ => {
+                let architectures = field("architectures");
+                let first = architectures.as_ref().and_then(|a| a.get(0)).and_then(Value::as_str);
+                first.and_then(family_of_architecture).unwrap_or(FAMILIES[0])
+            }
         };
         (family.read_config)(raw)
     }
@@ -172,16 +186,36 @@ pub fn family_of(name: &str) -> Result<&'static Family> {
     }
 }
 
+/// The family whose HF class names `architecture` starts with (the longest such class prefix).
+fn family_of_architecture(architecture: &str) -> Option<&'static Family> {
+    FAMILIES
+        .iter()
+        .copied()
+        .filter(|f| architecture.starts_with(f.class_prefix))
+        .max_by_key(|f| f.class_prefix.len())
+}
+
 /// Every run-config `model_type` this build can run.
 pub fn supported_model_types() -> Vec<&'static str> {
     FAMILIES.iter().flat_map(|f| f.model_types.iter().copied()).collect()
 }
 
-/// The family of a run config's `model_type`; a usage error for one this build cannot run yet
-/// (kobert, xlm-roberta, ...).
+/// Why HanBERT is refused: its tokenizer cannot be checked against the real library here.
+const HANBERT_REFUSAL: &str = "config key \"model_type\": \"hanbert\" is not supported: HanBERT's tokenizer \
+     is TwoBlock AI's proprietary morphological analyzer (libmoran4dnlp.so with its dictionary moran.db, \
+     loaded by the reference from the local HanBert-54kN-torch folder), which is not public; the \
+     hanbert-tokenizer wheel on PyPI has the .so but not moran.db, and without them a binding cannot be \
+     verified, so results would not match the reference; use kobert, distilkobert, xlm-roberta or a \
+     koelectra-* model type";
+
+/// The family of a run config's `model_type`; a usage error for one this build cannot run
+/// (hanbert, with the reason).
 pub fn check_supported(model_type: &str) -> Result<&'static Family> {
     if let Some(family) = FAMILIES.iter().find(|f| f.model_types.contains(&model_type)) {
         return Ok(family);
+    }
+    if model_type == "hanbert" {
+        return Err(usage_error(HANBERT_REFUSAL));
     }
     Err(usage_error(format!(
         "config key \"model_type\": {model_type:?} is not supported yet; supported: {}",
@@ -233,10 +267,15 @@ impl HeadKind {
         )
     }
 
-    /// Variable-name prefixes that belong to the head (fresh when loading a bare encoder).
+    /// Variable-name prefixes that belong to the head (fresh when loading a bare encoder), of every
+    /// family: a model only has its own family's names, so the others never match. The
+    /// sequence-classification heads: ELECTRA's and XLM-R's `classifier.{dense,out_proj}`, BERT's
+    /// pooler and `classifier` (HF's token-classification and QA models have no pooler, so a
+    /// checkpoint of theirs leaves it fresh), DistilBERT's `pre_classifier` and `classifier`.
     pub fn prefixes(self) -> &'static [&'static str] {
         match self {
-            Self::SequenceClassification | Self::TokenClassification => &["classifier."],
+            Self::SequenceClassification => &["classifier.", "pre_classifier.", bert::POOLER_PREFIX],
+            Self::TokenClassification => &["classifier."],
             Self::QuestionAnswering => &["qa_outputs."],
         }
     }

@@ -5,16 +5,21 @@
 //! first implementation; a family with another scheme (SentencePiece) adds a file and a line in
 //! [`LOADERS`].
 pub mod basic_tokenizer;
+pub mod kobert;
 pub mod python;
+pub mod sentencepiece;
 pub mod unicode;
 pub mod unicode_tables;
 pub mod wordpiece;
+pub mod xlmr;
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
 
+pub use kobert::KoBertTokenizer;
 pub use wordpiece::WordPieceTokenizer;
+pub use xlmr::XlmRobertaTokenizer;
 
 /// One encoded example (not padded): `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -57,6 +62,33 @@ pub trait Tokenizer: Send + Sync {
     fn save(&self, dir: &Path) -> Result<()>;
     /// Number of ids it can produce (HF `len(tokenizer)`).
     fn vocab_size(&self) -> usize;
+    /// Separator tokens between the two sequences of a pair: 1 for BERT's `[CLS] a [SEP] b [SEP]`,
+    /// 2 for XLM-R's `<s> a </s></s> b </s>` (SQuAD's document offset depends on it).
+    fn pair_separators(&self) -> usize {
+        1
+    }
+    /// How its tokens join back into text (SQuAD's answer text).
+    fn piece_style(&self) -> PieceStyle {
+        PieceStyle::WordPiece
+    }
+}
+
+/// How a tokenizer's token strings join back into text: its HF `convert_tokens_to_string`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceStyle {
+    /// BERT/ELECTRA: joined with spaces, `##` continuations glued (`" ##"` removed), stripped.
+    WordPiece,
+    /// SentencePiece (KoBERT, XLM-R): concatenated, `▁` turned into a space, stripped.
+    SentencePiece,
+}
+
+impl PieceStyle {
+    pub fn tokens_to_string(self, tokens: &[String]) -> String {
+        match self {
+            Self::WordPiece => tokens.join(" ").replace(" ##", "").trim().to_string(),
+            Self::SentencePiece => tokens.concat().replace('\u{2581}', " ").trim().to_string(),
+        }
+    }
 }
 
 /// A way to load a tokenizer from a model folder: used when `applies` finds its files there.
@@ -66,15 +98,17 @@ pub struct Loader {
     pub load: fn(&Path) -> Result<Box<dyn Tokenizer>>,
 }
 
-/// The tokenizer kinds, tried in order. Register a new kind here.
-pub const LOADERS: &[Loader] = &[wordpiece::LOADER];
+/// The tokenizer kinds, tried in order (the first whose `applies` finds its files loads the folder).
+/// Register a new kind here. KoBERT (`*.model` + `vocab.txt`) and XLM-R (`sentencepiece.bpe.model`, or
+/// a Unigram `tokenizer.json`) come before WordPiece, which takes any `vocab.txt` or `tokenizer.json`.
+pub const LOADERS: &[Loader] = &[kobert::LOADER, xlmr::LOADER, wordpiece::LOADER];
 
 /// The tokenizer of a model folder (`tokenizer.json`, `vocab.txt`, ...).
 pub fn load_dir(dir: &Path) -> Result<Box<dyn Tokenizer>> {
     match LOADERS.iter().find(|l| (l.applies)(dir)) {
         Some(loader) => (loader.load)(dir),
         None => bail!(
-            "no tokenizer in {}: expected tokenizer.json or vocab.txt",
+            "no tokenizer in {}: expected tokenizer.json, vocab.txt or a sentencepiece *.model",
             dir.display()
         ),
     }

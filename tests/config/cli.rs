@@ -61,9 +61,14 @@ fn wrong_subcommand_and_unsupported_model_are_config_errors() {
     let out = run(&["ner", "--task", "nsmc", "--config", "koelectra-small"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("koelectra-ft seq-cls"));
-    let out = run(&["seq-cls", "--task", "nsmc", "--config", "kobert.json"]);
+    let out = run(&["seq-cls", "--task", "nsmc", "--config", "hanbert.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("\"kobert\" is not supported yet"));
+    let err = text(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("\"hanbert\"") && err.contains("libmoran4dnlp.so") && err.contains("moran.db"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -316,13 +316,14 @@ fn task_must_match_requested_task() {
 
 #[test]
 fn unsupported_model_type_is_a_clear_error() {
-    let cfg = load_config("nsmc", "xlm-roberta.json", None, &[]).expect("loads");
+    let cfg = load_config("nsmc", "hanbert.json", None, &[]).expect("loads");
     let msg = format!("{:#}", check_supported(&cfg.model_type).expect_err("unsupported"));
-    assert!(msg.starts_with("config key \"model_type\": \"xlm-roberta\" is not supported yet"));
+    assert!(msg.starts_with("config key \"model_type\": \"hanbert\""), "{msg}");
+    let msg = format!("{:#}", check_supported("roberta-large").expect_err("unknown"));
     assert!(msg.contains("supported: koelectra-base, koelectra-small"), "{msg}");
-    for model in ["kobert", "hanbert", "distilkobert"] {
+    for model in ["kobert", "distilkobert", "xlm-roberta"] {
         let cfg = load_config("korquad", model, None, &[]).expect("loads");
-        assert!(check_supported(&cfg.model_type).is_err(), "{model}");
+        check_supported(&cfg.model_type).unwrap_or_else(|e| panic!("{model}: {e:#}"));
     }
     for model in supported_model_types() {
         let cfg = load_config("naver-ner", model, None, &[]).expect("loads");

@@ -3,6 +3,7 @@
 #![allow(clippy::disallowed_methods)] // tests read tensors directly (clippy.toml)
 #[path = "../common/mod.rs"]
 mod common;
+mod families;
 mod torch_bin;
 mod untrusted;
 

@@ -35,7 +35,7 @@ fn fixture_runs() -> Vec<String> {
 #[test]
 fn golden_outputs() {
     let runs = fixture_runs();
-    assert_eq!(runs.len(), 9, "{runs:?}");
+    assert_eq!(runs.len(), 12, "{runs:?}");
     let cases: [(&[&str], &str); 4] = [
         (&[], "report.md"),
         (&["--format", "csv"], "report.csv"),

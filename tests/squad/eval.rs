@@ -23,6 +23,7 @@ use koelectra_ft::tasks::squad::metrics::{
 };
 use koelectra_ft::text::python::is_py_whitespace;
 use koelectra_ft::text::unicode::{is_bert_punctuation, is_mn, is_py_word_char};
+use koelectra_ft::text::PieceStyle;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -56,6 +57,7 @@ fn predict(
         do_lower_case,
         version_2_with_negative,
         null_score_diff_threshold,
+        pieces: PieceStyle::WordPiece,
     };
     predict_example(example, features, &settings)
 }
@@ -342,15 +344,33 @@ fn unicode_tables_match_python() {
     }
 }
 
+/// KoBERT's and XLM-R's `convert_tokens_to_string`: pieces concatenated, `▁` a space, stripped.
+#[test]
+fn sentencepiece_tokens_join_as_their_tokenizers_join_them() {
+    let sp = PieceStyle::SentencePiece;
+    assert_eq!(detokenize(&strings(&["▁1990", "년"]), sp), "1990년");
+    assert_eq!(
+        get_final_text(&detokenize(&strings(&["▁1990", "년"]), sp), "1990년에", false),
+        "1990년"
+    );
+    assert_eq!(detokenize(&strings(&["년", "에"]), sp), "년에");
+    assert_eq!(detokenize(&strings(&["▁서울", "▁대학", "교", "▁"]), sp), "서울 대학교");
+    // WordPiece would keep the markers.
+    assert_eq!(
+        detokenize(&strings(&["▁서울", "▁대학"]), PieceStyle::WordPiece),
+        "▁서울 ▁대학"
+    );
+}
+
 /// Spec §8.5 step 4, "Consequences for Korean".
 #[test]
 fn final_text_spec_consequences() {
     // A span ending inside a word is trimmed: `1990`, `##년` out of `1990년에`.
-    let tok_text = detokenize(&strings(&["1990", "##년"]));
+    let tok_text = detokenize(&strings(&["1990", "##년"]), PieceStyle::WordPiece);
     assert_eq!(tok_text, "1990년");
     assert_eq!(get_final_text(&tok_text, "1990년에", false), "1990년");
     // A span starting inside a word keeps its leading `##` and falls back to the whole word.
-    let tok_text = detokenize(&strings(&["##년", "##에"]));
+    let tok_text = detokenize(&strings(&["##년", "##에"]), PieceStyle::WordPiece);
     assert_eq!(tok_text, "##년에");
     assert_eq!(get_final_text(&tok_text, "1990년에", false), "1990년에");
     assert_eq!(get_final_text("##년", "1990년에", false), "1990년에");

@@ -59,6 +59,7 @@ fn windows(threads: usize) -> Windows {
         doc_stride: DOC_STRIDE,
         max_query_length: MAX_QUERY_LENGTH,
         threads,
+        reference_xlmr_offset: false,
     }
 }
 
@@ -211,18 +212,35 @@ struct Settings {
     max_query_length: usize,
 }
 
+/// The tokenizer of one comparison: KoELECTRA v3's WordPiece, or the XLM-R fixture (tests/fixtures/sp/xlmr)
+/// with the reference's document offset (`len(q)+2`) or the corrected one (`len(q)+3`).
+#[derive(Clone, Copy)]
+enum Tok {
+    V3,
+    Xlmr { reference_offset: bool },
+}
+
+fn xlmr_dir() -> PathBuf {
+    root().join("tests/fixtures/sp/xlmr")
+}
+
 const REFERENCE: Settings = Settings {
     max_seq_length: MAX_SEQ_LENGTH,
     doc_stride: DOC_STRIDE,
     max_query_length: MAX_QUERY_LENGTH,
 };
 
-fn run_hf(data: &Path, training: bool, s: Settings) -> (Vec<HfFeature>, HfSummary) {
-    let out = Command::new(venv_python())
-        .current_dir(root())
-        .arg("scripts/hf_squad_features.py")
-        .arg("--vocab")
-        .arg(v3_vocab())
+fn run_hf(data: &Path, training: bool, s: Settings, tok: Tok) -> (Vec<HfFeature>, HfSummary) {
+    let mut cmd = Command::new(venv_python());
+    cmd.current_dir(root()).arg("scripts/hf_squad_features.py");
+    match tok {
+        Tok::V3 => cmd.arg("--vocab").arg(v3_vocab()),
+        Tok::Xlmr { reference_offset: true } => cmd.arg("--xlmr").arg(xlmr_dir()),
+        Tok::Xlmr {
+            reference_offset: false,
+        } => cmd.arg("--xlmr").arg(xlmr_dir()).arg("--multi-sep"),
+    };
+    let out = cmd
         .arg("--data")
         .arg(data)
         .args(["--mode", if training { "train" } else { "eval" }])
@@ -303,16 +321,24 @@ fn compare(
 }
 
 fn parity(label: &str, data: &Path, training: bool, s: Settings) {
-    let (hf, summary) = run_hf(data, training, s);
+    parity_with(label, data, training, s, Tok::V3);
+}
+
+fn parity_with(label: &str, data: &Path, training: bool, s: Settings, which: Tok) {
+    let (hf, summary) = run_hf(data, training, s, which);
     let read = read_examples(data, training, false).expect("read data");
-    let tok = v3();
+    let tok: Box<dyn Tokenizer> = match which {
+        Tok::V3 => Box::new(v3()),
+        Tok::Xlmr { .. } => koelectra_ft::text::load_dir(&xlmr_dir()).expect("load the XLM-R fixture"),
+    };
     let settings = Windows {
         max_seq_length: s.max_seq_length,
         doc_stride: s.doc_stride,
         max_query_length: s.max_query_length,
         threads: 4,
+        reference_xlmr_offset: matches!(which, Tok::Xlmr { reference_offset: true }),
     };
-    let ours = build_features(&tok, &read.examples, &settings, training).expect("features");
+    let ours = build_features(tok.as_ref(), &read.examples, &settings, training).expect("features");
 
     assert_eq!(summary.examples, read.examples.len() + read.dropped);
     assert_eq!(summary.examples_without_features, read.dropped, "dropped examples");
@@ -382,6 +408,57 @@ fn hf_parity_short_windows() {
     for (label, settings) in [("short windows", short), ("stride > window", gaps)] {
         parity(label, &path, false, settings);
         parity(label, &path, true, settings);
+    }
+}
+
+/// XLM-R's `<s> q </s></s> d </s>` windows on the first three dev articles (the reference's 512/128/64
+/// and short windows), evaluation and training, against transformers' conversion with the XLM-R fixture
+/// tokenizer: with `squad_reference_xlmr_offset` the maps and targets sit at `len(q)+2` as transformers
+/// puts them (it does not know XLM-R has two separators), without it at `len(q)+3` as transformers
+/// puts them once told (`--multi-sep`). The two layouts differ, and each equals its HF counterpart.
+#[test]
+fn hf_parity_xlmr_offsets() {
+    let mut dev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dev_json()).expect("read dev")).expect("dev JSON");
+    let data = dev["data"].as_array_mut().expect("data array");
+    data.truncate(3);
+    let path = temp_file("dev-3-articles-xlmr.json", &dev.to_string());
+    let short = Settings {
+        max_seq_length: 64,
+        doc_stride: 16,
+        max_query_length: 8,
+    };
+    for reference_offset in [true, false] {
+        let which = Tok::Xlmr { reference_offset };
+        let label = if reference_offset {
+            "xlm-r, reference offset"
+        } else {
+            "xlm-r, corrected offset"
+        };
+        for settings in [REFERENCE, short] {
+            parity_with(label, &path, false, settings, which);
+            parity_with(label, &path, true, settings, which);
+        }
+    }
+    // The key moves the maps by one position and nothing else.
+    let read = read_examples(&path, true, false).expect("read");
+    let tok = koelectra_ft::text::load_dir(&xlmr_dir()).expect("load the XLM-R fixture");
+    let build = |reference_xlmr_offset| {
+        let w = Windows {
+            reference_xlmr_offset,
+            ..windows(2)
+        };
+        build_features(tok.as_ref(), &read.examples, &w, true).expect("features")
+    };
+    let (quirk, fixed) = (build(true), build(false));
+    assert_eq!(quirk.len(), fixed.len());
+    for (q, f) in quirk.iter().zip(&fixed) {
+        assert_eq!(q.input_ids, f.input_ids);
+        assert_eq!(q.doc_offset() + 1, f.doc_offset());
+        assert_eq!(f.doc_offset(), f.query_len + 3);
+        if !f.is_impossible {
+            assert_eq!(q.start_position + 1, f.start_position);
+        }
     }
 }
 

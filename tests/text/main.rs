@@ -4,4 +4,5 @@
 mod common;
 
 mod python;
+mod sentencepiece;
 mod tokenizer;

@@ -109,7 +109,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         max_seq_len: cfg.max_seq_len,
         batch_size: cfg.eval_batch_size,
         windows: squad::windows(&cfg),
-        decoding: squad::decoding(&cfg),
+        decoding: squad::decoding(&cfg, checkpoint.tokenizer.as_ref()),
     };
     let count = match head {
         HeadKind::SequenceClassification => {

@@ -39,7 +39,7 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         device,
         max_seq_length: cfg.max_seq_length,
         eval_batch_size: cfg.eval_batch_size,
-        decoding: decoding(cfg),
+        decoding: decoding(cfg, tok),
     };
     log::info!("device {device:?}");
     let splits = Splits {
@@ -77,16 +77,18 @@ pub fn windows(cfg: &Config) -> Windows {
         doc_stride: cfg.doc_stride,
         max_query_length: cfg.max_query_length,
         threads: cfg.threads.max(1),
+        reference_xlmr_offset: cfg.squad_reference_xlmr_offset,
     }
 }
 
-/// The decoding settings of a run config.
-pub fn decoding(cfg: &Config) -> Decoding {
+/// The decoding settings of a run config, for `tok`'s tokens.
+pub fn decoding(cfg: &Config, tok: &dyn Tokenizer) -> Decoding {
     Decoding {
         n_best_size: cfg.n_best_size,
         max_answer_length: cfg.max_answer_length,
         do_lower_case: cfg.do_lower_case,
         version_2_with_negative: cfg.version_2_with_negative,
         null_score_diff_threshold: cfg.null_score_diff_threshold,
+        pieces: tok.piece_style(),
     }
 }

@@ -124,6 +124,43 @@ pub fn normalize_name(name: &str, family: &Family) -> String {
     }
 }
 
+/// One size of a config checked against a checkpoint: config key, its value, the tensor (a
+/// normalized name) and the dimension of that tensor that must equal the value.
+pub type ShapeCheck<'a> = (&'a str, i64, String, usize);
+
+/// Checks config sizes against a checkpoint's tensor shapes (see [`ShapeCheck`]); a tensor the
+/// checkpoint lacks is skipped (the load reports it).
+pub fn check_shapes(shapes: &HashMap<String, Vec<i64>>, checks: &[ShapeCheck]) -> Result<()> {
+    for (key, value, tensor, dim) in checks {
+        let Some(shape) = shapes.get(tensor) else {
+            continue;
+        };
+        match shape.get(*dim) {
+            Some(found) if found == value => {}
+            Some(found) => bail!("\"{key}\" is {value}, but the checkpoint has {found} ({tensor} is {shape:?})"),
+            None => bail!(
+                "the checkpoint's {tensor} is {shape:?}, expected {} dimensions",
+                dim + 1
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a checkpoint has at least `layers` layers named `{prefix}N.` (`key` is the config key,
+/// for the message). Fewer in the config is fine: HF loads the first ones and ignores the rest.
+pub fn check_layer_count(shapes: &HashMap<String, Vec<i64>>, prefix: &str, key: &str, layers: i64) -> Result<()> {
+    let found = shapes
+        .keys()
+        .filter_map(|name| name.strip_prefix(prefix)?.split('.').next()?.parse::<i64>().ok())
+        .max()
+        .map_or(0, |last| last + 1);
+    if layers > found {
+        bail!("\"{key}\" is {layers}, but the checkpoint has {found} ({prefix}N)");
+    }
+    Ok(())
+}
+
 /// Copies a checkpoint's tensors into `vs` (a model of `family`), casting to each variable's dtype.
 /// Variables under `head_prefixes` may be missing (they keep their fresh init); any other missing
 /// variable, or a shape mismatch, is an error.

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 pub use crate::text::basic_tokenizer::basic_tokenize;
 use crate::text::python::{py_float_sort_key as sort_key, split_whitespace};
+use crate::text::PieceStyle;
 
 /// The decoding settings of a run (config keys of the same names).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +27,8 @@ pub struct Decoding {
     pub version_2_with_negative: bool,
     /// SQuAD 2.0: the null answer wins when its odds exceed this.
     pub null_score_diff_threshold: f64,
+    /// How the tokenizer's tokens join back into text (`convert_tokens_to_string`).
+    pub pieces: PieceStyle,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -123,10 +126,12 @@ fn compute_softmax(scores: &[f64]) -> Vec<f64> {
     exp.iter().map(|x| x / total).collect()
 }
 
-/// `ElectraTokenizer.convert_tokens_to_string` then the whitespace cleanup of `compute_predictions_logits`:
-/// join with spaces, delete every `" ##"`, strip, collapse Python whitespace runs to one space.
-pub fn detokenize(tokens: &[String]) -> String {
-    let joined = tokens.join(" ").replace(" ##", "");
+/// The tokenizer's `convert_tokens_to_string` then the whitespace cleanup of
+/// `compute_predictions_logits`: for WordPiece, join with spaces and delete every `" ##"`; for
+/// SentencePiece, concatenate and turn `▁` into spaces; then strip and collapse Python whitespace runs
+/// to one space.
+pub fn detokenize(tokens: &[String], pieces: PieceStyle) -> String {
+    let joined = pieces.tokens_to_string(tokens);
     split_whitespace(&joined).collect::<Vec<_>>().join(" ")
 }
 
@@ -163,6 +168,7 @@ pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings
         do_lower_case,
         version_2_with_negative: version_2,
         null_score_diff_threshold,
+        pieces,
     } = *settings;
     let mut prelim: Vec<Prelim> = Vec::new();
     let mut score_null = 1_000_000.0_f64;
@@ -240,7 +246,7 @@ pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings
             let orig_doc_start = feature.token_to_orig_map.get(&pred.start_index).copied().unwrap_or(0);
             let orig_doc_end = feature.token_to_orig_map.get(&pred.end_index).copied().unwrap_or(0);
             let orig_tokens = py_slice(example.doc_words, orig_doc_start, orig_doc_end.saturating_add(1));
-            let tok_text = detokenize(tok_tokens);
+            let tok_text = detokenize(tok_tokens, pieces);
             let orig_text = orig_tokens.join(" ");
             let (final_text, start) = final_text_span(&tok_text, &orig_text, do_lower_case);
             if seen.contains(&final_text) {

@@ -40,6 +40,10 @@ pub struct Windows {
     pub max_query_length: usize,
     /// Worker threads (the result does not depend on them).
     pub threads: usize,
+    /// With a double-separator tokenizer (XLM-R: `<s> q </s></s> d </s>`), key the document maps and
+    /// the training targets at `len(q) + 2` as transformers 3.3.1 did, one before the real first
+    /// document token (config key `squad_reference_xlmr_offset`), instead of at `len(q) + 3`.
+    pub reference_xlmr_offset: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,12 +75,16 @@ pub struct SquadFeature {
     pub paragraph_len: usize,
     /// Number of question tokens (after the cut to `max_query_length`).
     pub query_len: usize,
+    /// Where `token_to_orig_map`, `token_is_max_context` and the targets put the first document
+    /// token: `query_len + 2`, XLM-R's `query_len + 3`, or `query_len + 2` again with
+    /// [`Windows::reference_xlmr_offset`] (one before the real first document token).
+    pub doc_offset: usize,
 }
 
 impl SquadFeature {
-    /// Position of the first document token: `query_len + 2`.
+    /// See [`SquadFeature::doc_offset`] (the field).
     pub fn doc_offset(&self) -> usize {
-        self.query_len + 2
+        self.doc_offset
     }
 }
 
@@ -281,14 +289,16 @@ fn example_features(
         return Ok(Vec::new());
     }
     let max_seq_length = p.windows.max_seq_length;
+    let layout = PairLayout::of(tok, p.windows.reference_xlmr_offset)?;
     let budget = max_seq_length
-        .checked_sub(query.len() + 3)
+        .checked_sub(query.len() + 2 + layout.separators)
         .filter(|&m| m > 0)
         .ok_or_else(|| {
             anyhow!(
-                "max_seq_length {max_seq_length} leaves no room for document tokens after [CLS], the {}-token \
-                 question and two [SEP]",
-                query.len()
+                "max_seq_length {max_seq_length} leaves no room for document tokens after the start token, the \
+                 {}-token question and {} separators",
+                query.len(),
+                layout.separators + 1
             )
         })?;
     let target = match p.is_training && !ex.is_impossible {
@@ -297,6 +307,7 @@ fn example_features(
     };
     let windows = doc_windows(n_doc, budget, p.windows.doc_stride);
     let example = ExampleTokens {
+        layout,
         query: &query,
         doc,
         windows: &windows,
@@ -329,8 +340,35 @@ fn answer_target(tok: &dyn Tokenizer, ex: &SquadExample, doc: &DocTokens) -> Res
     Ok(improve_answer_span(&doc.ids, tok_start, tok_end, &answer_ids))
 }
 
+/// How a question and a document window sit in one input: `[CLS] q [SEP] d [SEP]` (BERT, ELECTRA)
+/// or `<s> q </s></s> d </s>` (XLM-R).
+#[derive(Debug, Clone, Copy)]
+struct PairLayout {
+    /// Separators between question and document.
+    separators: usize,
+    /// Whether the document's tokens get type id 1 (XLM-R's tokenizer has no token types).
+    typed: bool,
+    /// Positions the maps and targets are keyed one before the document (transformers 3.3.1's
+    /// XLM-R off-by-one, on request).
+    shift_back: usize,
+}
+
+impl PairLayout {
+    fn of(tok: &dyn Tokenizer, reference_xlmr_offset: bool) -> Result<Self> {
+        let separators = tok.pair_separators();
+        let typed = tok.encode("a", Some("b"), 16)?.type_ids.iter().any(|&t| t != 0);
+        let shift_back = usize::from(reference_xlmr_offset && separators == 2);
+        Ok(Self {
+            separators,
+            typed,
+            shift_back,
+        })
+    }
+}
+
 /// One example's tokens and windows, from which each window's feature is cut.
 struct ExampleTokens<'a> {
+    layout: PairLayout,
     query: &'a [i64],
     doc: &'a DocTokens,
     windows: &'a [DocWindow],
@@ -340,23 +378,26 @@ struct ExampleTokens<'a> {
 }
 
 impl ExampleTokens<'_> {
-    /// The feature of window `k`: `[CLS] q [SEP] window [SEP]` with its maps and targets.
+    /// The feature of window `k`: `[CLS] q [SEP] window [SEP]` (or XLM-R's `<s> q </s></s> window
+    /// </s>`) with its maps and targets.
     fn window(&self, tok: &dyn Tokenizer, k: usize) -> Result<SquadFeature> {
         let w = self.windows[k];
         let outside = || anyhow!("window {k} is outside the document");
         let window_ids = self.doc.ids.get(w.start..w.start + w.len).ok_or_else(outside)?;
         let window_words = self.doc.tok_to_word.get(w.start..w.start + w.len).ok_or_else(outside)?;
-        let doc_offset = self.query.len() + 2;
-        let total = doc_offset + w.len + 1;
+        let first_doc_token = 1 + self.query.len() + self.layout.separators;
+        let total = first_doc_token + w.len + 1;
         let (cls, sep, pad) = (tok.cls_id(), tok.sep_id(), tok.pad_id());
         let mut input_ids = Vec::with_capacity(total);
         input_ids.push(cls);
         input_ids.extend_from_slice(self.query);
-        input_ids.push(sep);
+        input_ids.extend(std::iter::repeat_n(sep, self.layout.separators));
         input_ids.extend_from_slice(window_ids);
         input_ids.push(sep);
-        let mut token_type_ids = vec![0; doc_offset];
-        token_type_ids.resize(total, 1);
+        let mut token_type_ids = vec![0; first_doc_token];
+        token_type_ids.resize(total, i64::from(self.layout.typed));
+        // Where the maps and targets put the document (one early with the reference's XLM-R offset).
+        let doc_offset = first_doc_token - self.layout.shift_back;
 
         let unpadded = input_ids.iter().position(|&id| id == pad).unwrap_or(total);
         let tokens = input_ids[..unpadded]
@@ -385,6 +426,7 @@ impl ExampleTokens<'_> {
             is_impossible,
             paragraph_len: w.len,
             query_len: self.query.len(),
+            doc_offset,
         })
     }
 

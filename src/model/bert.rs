@@ -1,0 +1,345 @@
+//! The BERT family (KoBERT): Hugging Face `BertModel` and `BertForSequenceClassification`'s head.
+//!
+//! BERT's encoder is ELECTRA's discriminator with `embedding_size == hidden_size` (HF's ELECTRA
+//! classes are copied from BERT's), so [`BertModel`] runs an [`ElectraModel`] under `bert.`. The pooler
+//! (`bert.pooler.dense`, tanh on the first token) is part of the sequence-classification head: it is
+//! the only HF head that has one (`*ForTokenClassification` and `*ForQuestionAnswering` build
+//! `BertModel(add_pooling_layer=False)`). [`BertConfig`] also reads XLM-RoBERTa's config
+//! ([`super::roberta`]), whose keys are BERT's.
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tch::{nn, Tensor};
+
+use super::electra::{ElectraConfig, ElectraModel};
+use super::layers::{dropout, linear};
+use super::weights::{check_layer_count, check_shapes};
+use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+
+/// KoBERT: `model_type: "bert"` checkpoints, run by the `kobert` configs.
+pub const FAMILY: Family = Family {
+    hf_model_type: "bert",
+    prefix: "bert",
+    bare_prefixes: &["embeddings.", "encoder.", "pooler."],
+    class_prefix: "Bert",
+    model_types: &["kobert"],
+    read_config: |raw| BertConfig::read(raw)?.model_config(&FAMILY),
+    encoder: |p, cfg| Ok(Box::new(BertModel::new(p / FAMILY.prefix, &BertConfig::of(cfg)?)?)),
+    seq_cls_head: |p, cfg, num_labels| Ok(Box::new(BertClassificationHead::new(p, cfg, num_labels)?)),
+    check_weights: |cfg, shapes| BertConfig::of(cfg)?.check_weights(&FAMILY, shapes),
+    parameters: |cfg| {
+        let cfg = BertConfig::of(cfg)?;
+        Ok(cfg.parameters() + cfg.pooler_parameters())
+    },
+};
+
+/// Names of the pooler, which [`BertClassificationHead`] owns.
+pub const POOLER_PREFIX: &str = "bert.pooler.";
+
+/// Architecture values of an HF BERT `config.json` (also XLM-RoBERTa's), with HF's `BertConfig`
+/// defaults for absent keys; unknown keys are kept so a save round-trips them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BertConfig {
+    #[serde(default = "default_vocab")]
+    pub vocab_size: i64,
+    #[serde(default = "default_hidden")]
+    pub hidden_size: i64,
+    #[serde(default = "default_layers")]
+    pub num_hidden_layers: i64,
+    #[serde(default = "default_heads")]
+    pub num_attention_heads: i64,
+    #[serde(default = "default_intermediate")]
+    pub intermediate_size: i64,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    #[serde(default = "default_max_positions")]
+    pub max_position_embeddings: i64,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: i64,
+    #[serde(default = "default_init_range")]
+    pub initializer_range: f64,
+    #[serde(default = "default_ln_eps")]
+    pub layer_norm_eps: f64,
+    /// BERT's default is 0; XLM-R's reader fills in its own (1) before this struct reads the file.
+    #[serde(default)]
+    pub pad_token_id: i64,
+    #[serde(default)]
+    pub classifier_dropout: Option<f64>,
+    #[serde(default = "default_position_type")]
+    pub position_embedding_type: String,
+    /// Every other key of the file (`architectures`, `id2label`, `model_type`, ...), kept as is.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_vocab() -> i64 {
+    30522
+}
+fn default_hidden() -> i64 {
+    768
+}
+fn default_layers() -> i64 {
+    12
+}
+fn default_heads() -> i64 {
+    12
+}
+fn default_intermediate() -> i64 {
+    3072
+}
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_max_positions() -> i64 {
+    512
+}
+fn default_type_vocab() -> i64 {
+    2
+}
+fn default_init_range() -> f64 {
+    0.02
+}
+fn default_ln_eps() -> f64 {
+    1e-12
+}
+fn default_position_type() -> String {
+    "absolute".into()
+}
+
+impl BertConfig {
+    /// Parses and validates a config.json object (text or value).
+    pub fn read(raw: RawConfig) -> Result<Self> {
+        let cfg: Self = match raw {
+            RawConfig::Text(text) => serde_json::from_str(text)?,
+            RawConfig::Value(value) => serde_json::from_value(value)?,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The BERT config behind a [`ModelConfig`] of this family (or of XLM-R).
+    pub fn of(cfg: &ModelConfig) -> Result<Self> {
+        Self::read(RawConfig::Value(serde_json::Value::Object(cfg.json.clone())))
+    }
+
+    /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).
+    pub fn head_dropout(&self) -> f64 {
+        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+    }
+
+    /// The family-independent view of this config, for `family` (BERT or XLM-R).
+    pub fn model_config(&self, family: &'static Family) -> Result<ModelConfig> {
+        let serde_json::Value::Object(json) = serde_json::to_value(self)? else {
+            bail!("a BERT config serializes to a JSON object");
+        };
+        Ok(ModelConfig {
+            family,
+            hidden_size: self.hidden_size,
+            num_hidden_layers: self.num_hidden_layers,
+            max_position_embeddings: self.max_position_embeddings,
+            initializer_range: self.initializer_range,
+            head_dropout: self.head_dropout(),
+            qa_dropout: 0.0,
+            json,
+        })
+    }
+
+    /// The same encoder as an ELECTRA config: embeddings as wide as the hidden states (so no
+    /// `embeddings_project`), everything else as is.
+    pub fn electra_layout(&self) -> ElectraConfig {
+        ElectraConfig {
+            vocab_size: self.vocab_size,
+            embedding_size: self.hidden_size,
+            hidden_size: self.hidden_size,
+            num_hidden_layers: self.num_hidden_layers,
+            num_attention_heads: self.num_attention_heads,
+            intermediate_size: self.intermediate_size,
+            hidden_act: self.hidden_act.clone(),
+            hidden_dropout_prob: self.hidden_dropout_prob,
+            attention_probs_dropout_prob: self.attention_probs_dropout_prob,
+            max_position_embeddings: self.max_position_embeddings,
+            type_vocab_size: self.type_vocab_size,
+            initializer_range: self.initializer_range,
+            layer_norm_eps: self.layer_norm_eps,
+            pad_token_id: self.pad_token_id,
+            classifier_dropout: self.classifier_dropout,
+            position_embedding_type: self.position_embedding_type.clone(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Parameters of the encoder and a one-layer head, roughly (a float: hostile sizes must not
+    /// overflow).
+    pub fn parameters(&self) -> f64 {
+        let [v, h, n, i, p, t] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|x| x as f64);
+        let embeddings = (v + p + t + 2.0) * h;
+        let layer = 4.0 * (h * h + h) + 4.0 * h + 2.0 * h * i + i + h;
+        embeddings + n * layer + h * h + h
+    }
+
+    /// Parameters of BERT's pooler.
+    fn pooler_parameters(&self) -> f64 {
+        let h = self.hidden_size as f64;
+        h * h + h
+    }
+
+    /// Checks the sizes of this config against a checkpoint's tensor shapes (normalized names under
+    /// `family.prefix`), so that a wrong or hostile config.json fails before any tensor is allocated.
+    pub fn check_weights(&self, family: &Family, shapes: &HashMap<String, Vec<i64>>) -> Result<()> {
+        let prefix = family.prefix;
+        let words = format!("{prefix}.embeddings.word_embeddings.weight");
+        if !shapes.contains_key(&words) {
+            bail!(
+                "the checkpoint has no {words} (is this a {} checkpoint?)",
+                family.hf_model_type
+            );
+        }
+        let layer0 = format!("{prefix}.encoder.layer.0.");
+        let embeddings = |name: &str| format!("{prefix}.embeddings.{name}.weight");
+        check_shapes(
+            shapes,
+            &[
+                ("vocab_size", self.vocab_size, words.clone(), 0),
+                ("hidden_size", self.hidden_size, words, 1),
+                (
+                    "max_position_embeddings",
+                    self.max_position_embeddings,
+                    embeddings("position_embeddings"),
+                    0,
+                ),
+                (
+                    "type_vocab_size",
+                    self.type_vocab_size,
+                    embeddings("token_type_embeddings"),
+                    0,
+                ),
+                (
+                    "intermediate_size",
+                    self.intermediate_size,
+                    format!("{layer0}intermediate.dense.weight"),
+                    0,
+                ),
+            ],
+        )?;
+        check_layer_count(
+            shapes,
+            &format!("{prefix}.encoder.layer."),
+            "num_hidden_layers",
+            self.num_hidden_layers,
+        )
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.hidden_act != "gelu" {
+            bail!(
+                "hidden_act \"{}\" is not supported (only \"gelu\", the exact erf GELU)",
+                self.hidden_act
+            );
+        }
+        if self.position_embedding_type != "absolute" {
+            bail!(
+                "position_embedding_type \"{}\" is not supported (only \"absolute\")",
+                self.position_embedding_type
+            );
+        }
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+        ];
+        for (key, value) in positive {
+            if value <= 0 {
+                bail!("{key} must be positive, got {value}");
+            }
+        }
+        if !(-self.vocab_size..self.vocab_size).contains(&self.pad_token_id) {
+            bail!(
+                "pad_token_id {} is outside the vocabulary of {} tokens",
+                self.pad_token_id,
+                self.vocab_size
+            );
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            bail!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size,
+                self.num_attention_heads
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `BertModel` without its pooler: word + position + token-type embeddings, LayerNorm, dropout, and
+/// the post-LN layer stack, with ELECTRA's code and BERT's names (`bert.encoder.layer.0...`).
+#[derive(Debug)]
+pub struct BertModel {
+    inner: ElectraModel,
+}
+
+impl BertModel {
+    /// Builds the encoder under `p` (normally `root / "bert"`), HF-initialised.
+    pub fn new(p: nn::Path, cfg: &BertConfig) -> Result<Self> {
+        let inner = ElectraModel::new(p, &cfg.electra_layout()).context("cannot build the BERT encoder")?;
+        Ok(Self { inner })
+    }
+}
+
+impl Encoder for BertModel {
+    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
+        self.inner.forward_t(batch, train)
+    }
+
+    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
+        self.inner.forward_first_t(batch, train)
+    }
+}
+
+/// `BertForSequenceClassification`'s head: the pooler (`bert.pooler.dense`, tanh) on the first
+/// token → dropout → `classifier`.
+#[derive(Debug)]
+pub struct BertClassificationHead {
+    pooler: nn::Linear,
+    classifier: nn::Linear,
+    dropout: f64,
+}
+
+impl BertClassificationHead {
+    /// Builds the pooler at `root / "bert" / "pooler" / "dense"` and the classifier at
+    /// `root / "classifier"`, in HF's order.
+    pub fn new(root: &nn::Path, cfg: &ModelConfig, num_labels: i64) -> Result<Self> {
+        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
+        Ok(Self {
+            pooler: linear(root / FAMILY.prefix / "pooler" / "dense", h, h, init)?,
+            classifier: linear(root / "classifier", h, num_labels, init)?,
+            dropout: cfg.head_dropout,
+        })
+    }
+}
+
+impl nn::ModuleT for BertClassificationHead {
+    /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
+    fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
+        let pooled = hidden.select(1, 0).apply(&self.pooler).tanh();
+        dropout(pooled, self.dropout, train).apply(&self.classifier)
+    }
+}
