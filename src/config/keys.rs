@@ -90,6 +90,8 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("gradient_accumulation_steps", KeyKind::PosInt),
     ("adam_epsilon", KeyKind::Number),
     ("warmup_proportion", KeyKind::Number),
+    ("warmup_steps", KeyKind::NonNegInt),
+    ("lr_scheduler_type", KeyKind::Str),
     ("max_steps", KeyKind::Int),
     ("max_grad_norm", KeyKind::Number),
     ("no_cuda", KeyKind::Bool),

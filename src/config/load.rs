@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::keys::{closest_key, key_kind, KeyKind, REQUIRED_KEYS};
 use super::{usage_error, Config};
+use crate::train::schedule::{ScheduleKind, POLYNOMIAL_LR_END};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_configs.rs"));
 
@@ -200,6 +201,25 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
     check(s, "learning_rate", c.learning_rate > 0.0, "> 0", c.learning_rate)?;
     let warmup = (0.0..1.0).contains(&c.warmup_proportion);
     check(s, "warmup_proportion", warmup, "in [0, 1)", c.warmup_proportion)?;
+    let schedules = ScheduleKind::NAMES.join(", ");
+    let known = ScheduleKind::from_name(&c.lr_scheduler_type).is_some();
+    check(
+        s,
+        "lr_scheduler_type",
+        known,
+        &format!("one of {schedules}"),
+        &c.lr_scheduler_type,
+    )?;
+    if c.lr_scheduler_type == "polynomial" {
+        let above = c.learning_rate > POLYNOMIAL_LR_END;
+        check(
+            s,
+            "learning_rate",
+            above,
+            "> 1e-7 (polynomial decays to 1e-7)",
+            c.learning_rate,
+        )?;
+    }
     check(s, "weight_decay", c.weight_decay >= 0.0, ">= 0", c.weight_decay)?;
     check(s, "adam_epsilon", c.adam_epsilon > 0.0, "> 0", c.adam_epsilon)?;
     check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
@@ -218,10 +238,10 @@ fn check(s: &Sources, key: &str, ok: bool, what: &str, got: impl fmt::Debug) -> 
         return Ok(());
     }
     let label = s.label(key);
-    let what = if key == "task" {
-        format!("one of {what}")
-    } else {
-        format!("a number {what}")
+    let what = match key {
+        "task" => format!("one of {what}"),
+        "lr_scheduler_type" => what.to_string(),
+        _ => format!("a number {what}"),
     };
     Err(usage_error(format!(
         "{label}: config key {key:?} must be {what}, got {got:?}"

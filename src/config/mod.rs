@@ -62,6 +62,11 @@ pub struct Config {
     pub adam_epsilon: f64,
     /// Linear warm-up length as a fraction of the total optimizer steps, in [0, 1).
     pub warmup_proportion: f64,
+    /// Warmup updates; when > 0 it wins over `warmup_proportion` (HF's `warmup_steps`).
+    pub warmup_steps: u64,
+    /// HF's `lr_scheduler_type`: linear (the reference's), cosine, cosine_with_restarts, polynomial,
+    /// constant, constant_with_warmup, inverse_sqrt.
+    pub lr_scheduler_type: String,
     /// Total optimizer steps when > 0 (overrides the epoch budget); -1 = use epochs.
     pub max_steps: i64,
     /// Global gradient-norm clip.
@@ -160,6 +165,8 @@ impl Default for Config {
             gradient_accumulation_steps: 1,
             adam_epsilon: 1e-8,
             warmup_proportion: 0.0,
+            warmup_steps: 0,
+            lr_scheduler_type: "linear".to_string(),
             max_steps: -1,
             max_grad_norm: 1.0,
             no_cuda: false,

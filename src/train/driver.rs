@@ -4,6 +4,7 @@
 //! [`RunSettings`].
 use super::checkpoints::{check_output_space, list_checkpoints, prepare_output_dir, resume_point, CheckpointWriter};
 use super::optim::AdamW;
+use super::schedule::ScheduleKind;
 use super::summary::{self, CheckpointResult, RunInfo};
 use super::trainer::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
 use super::{batches, interrupt};
@@ -79,6 +80,8 @@ pub fn loop_config(cfg: &Config) -> LoopConfig {
         max_steps: cfg.max_steps,
         learning_rate: cfg.learning_rate,
         warmup_proportion: cfg.warmup_proportion,
+        warmup_steps: cfg.warmup_steps as i64,
+        lr_scheduler_type: ScheduleKind::from_name(&cfg.lr_scheduler_type).unwrap_or(ScheduleKind::Linear),
         weight_decay: cfg.weight_decay,
         adam_epsilon: cfg.adam_epsilon,
         max_grad_norm: cfg.max_grad_norm,

@@ -1,9 +1,9 @@
 //! The training loop shared by seq-cls, ner and squad: epochs of shuffled batches, gradient
-//! accumulation, global-norm clipping, AdamW with linear warmup/decay, evaluation and checkpoint
+//! accumulation, global-norm clipping, AdamW with HF's warmup/decay schedules, evaluation and checkpoint
 //! cadence, and resumable state. `Trainer::step` is one optimisation step, start to end.
 use super::batches::splitmix64;
 use super::optim::AdamW;
-use super::schedule::LinearSchedule;
+use super::schedule::{warmup_steps, Schedule, ScheduleKind};
 use crate::device::amp::Precision;
 use crate::device::{read_f64, transfers, Transfers};
 use anyhow::{anyhow, bail, Context, Result};
@@ -21,6 +21,10 @@ pub struct LoopConfig {
     pub max_steps: i64,
     pub learning_rate: f64,
     pub warmup_proportion: f64,
+    /// Warmup updates; when positive it wins over `warmup_proportion` (HF's `warmup_steps`).
+    pub warmup_steps: i64,
+    /// The learning-rate schedule (`lr_scheduler_type`).
+    pub lr_scheduler_type: ScheduleKind,
     pub weight_decay: f64,
     pub adam_epsilon: f64,
     pub max_grad_norm: f64,
@@ -174,7 +178,7 @@ struct Trainer<'a> {
     plan: &'a Plan,
     device: Device,
     optimizer: AdamW,
-    schedule: LinearSchedule,
+    schedule: Schedule,
     position: Position,
     /// The newest checkpoint.
     saved: Saved,
@@ -222,7 +226,12 @@ impl<'a> Trainer<'a> {
             plan,
             device: vs.device(),
             optimizer,
-            schedule: LinearSchedule::new(plan.total_updates, cfg.warmup_proportion),
+            schedule: Schedule::with(
+                cfg.lr_scheduler_type,
+                plan.total_updates,
+                warmup_steps(plan.total_updates, cfg.warmup_steps, cfg.warmup_proportion),
+                cfg.learning_rate,
+            ),
             position,
             saved,
             window: LogWindow::new(),

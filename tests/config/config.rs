@@ -163,6 +163,23 @@ fn set_errors_name_the_argument() {
     );
     let msg = bad("seed");
     assert!(msg.contains("expected KEY=VALUE"), "{msg}");
+    let msg = bad("lr_scheduler_type=cosine_annealing");
+    assert!(
+        msg.contains("\"lr_scheduler_type\" must be one of linear, cosine, cosine_with_restarts, polynomial"),
+        "{msg}"
+    );
+    let sets = [
+        "lr_scheduler_type=polynomial".to_string(),
+        "learning_rate=1e-8".to_string(),
+    ];
+    let err = load_config("nsmc", "koelectra-small.json", None, &sets).expect_err("polynomial below lr_end");
+    assert!(
+        format!("{err:#}").contains("> 1e-7 (polynomial decays to 1e-7)"),
+        "{err:#}"
+    );
+    let sets = ["lr_scheduler_type=cosine".to_string(), "warmup_steps=7".to_string()];
+    let cfg = load_config("nsmc", "koelectra-small.json", None, &sets).expect("cosine");
+    assert_eq!((cfg.lr_scheduler_type.as_str(), cfg.warmup_steps), ("cosine", 7));
 }
 
 #[test]

@@ -83,6 +83,8 @@ fn config(precision: Precision) -> LoopConfig {
         max_steps: -1,
         learning_rate: 5e-3,
         warmup_proportion: 0.0,
+        warmup_steps: 0,
+        lr_scheduler_type: koelectra_ft::train::schedule::ScheduleKind::Linear,
         weight_decay: 0.01,
         adam_epsilon: 1e-8,
         max_grad_norm: 1.0,

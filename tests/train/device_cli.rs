@@ -138,3 +138,39 @@ fn version_reports_libtorch_and_cuda() {
         "{version}"
     );
 }
+
+/// `lr_scheduler_type` and `warmup_steps` reach the loop: the logged learning rates of a CLI run.
+#[test]
+fn the_configured_schedule_drives_the_logged_learning_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let lrs = |name: &str, sets: &[&str]| -> Vec<f64> {
+        let mut all = vec![
+            "max_steps=6",
+            "logging_steps=1",
+            "save_steps=0",
+            "do_eval=false",
+            "learning_rate=0.001",
+        ];
+        all.extend_from_slice(sets);
+        stdout_ok(&demo(dir.path(), name, &all));
+        let events = read_jsonl(&dir.path().join(name).join("metrics.jsonl"));
+        events
+            .iter()
+            .filter(|e| e["event"] == "train")
+            .map(|e| e["lr"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(lrs("constant", &["lr_scheduler_type=constant"]), vec![0.001; 6]);
+    // Warmup of 2 updates, then half a cosine over the other 4 (the rate logged after each update).
+    let cosine = lrs("cosine", &["lr_scheduler_type=cosine", "warmup_steps=2"]);
+    let want: Vec<f64> = (1..=6)
+        .map(|done: i64| match done {
+            d if d < 2 => 0.001 * d as f64 / 2.0,
+            d => 0.001 * 0.5 * (1.0 + (std::f64::consts::PI * (d - 2) as f64 / 4.0).cos()),
+        })
+        .collect();
+    assert_eq!(cosine.len(), 6);
+    for (got, want) in cosine.iter().zip(&want) {
+        assert!((got - want).abs() < 1e-15, "{cosine:?} vs {want:?}");
+    }
+}

@@ -61,6 +61,11 @@ fn checkpoints(run: &Path) -> Vec<PathBuf> {
 
 /// Starts training, sends SIGINT `signals` times once the loop has begun, returns the finished process.
 fn interrupted_run(args: &[String], signals: usize) -> Output {
+    signalled_run(args, signals, libc::SIGINT)
+}
+
+/// Starts training, sends `signal` `signals` times once the loop has begun, returns the finished process.
+fn signalled_run(args: &[String], signals: usize, signal: i32) -> Output {
     let mut child = command(args)
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
@@ -79,7 +84,7 @@ fn interrupted_run(args: &[String], signals: usize) -> Output {
     std::thread::sleep(std::time::Duration::from_millis(300));
     for _ in 0..signals {
         // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        unsafe { libc::kill(child.id() as i32, signal) };
     }
     for line in lines {
         log.push_str(&line.unwrap());
@@ -217,6 +222,23 @@ fn out_of_memory_errors_name_the_batch_size_and_the_fix() {
         advice.contains("train_batch_size=32") && advice.contains("gradient_accumulation_steps=2"),
         "{advice}"
     );
+}
+
+/// SIGTERM (a scheduler's stop) saves the same resumable checkpoint as Ctrl-C and exits 143, the
+/// conventional 128 + 15; a second SIGTERM exits 143 at once.
+#[test]
+fn sigterm_saves_a_resumable_checkpoint_and_exits_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = signalled_run(&demo_args(dir.path(), &[]), 1, libc::SIGTERM);
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{log}");
+    assert!(log.contains("interrupted after step"), "{log}");
+    let saved = checkpoints(&dir.path().join("run"));
+    let last = saved.last().expect("a checkpoint");
+    assert!(last.join("optimizer.safetensors").is_file(), "{}", last.display());
+    let dir = tempfile::tempdir().unwrap();
+    let out = signalled_run(&demo_args(dir.path(), &["save_steps=1"]), 2, libc::SIGTERM);
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
 }
 
 #[test]

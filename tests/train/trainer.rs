@@ -9,7 +9,7 @@ use koelectra_ft::model::heads::SequenceClassifier;
 use koelectra_ft::model::{weights, Batch, HeadKind};
 use koelectra_ft::train::batches;
 use koelectra_ft::train::optim::AdamW;
-use koelectra_ft::train::schedule::LinearSchedule;
+use koelectra_ft::train::schedule::{LinearSchedule, Schedule, ScheduleKind};
 use koelectra_ft::train::trainer::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
@@ -77,6 +77,8 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
         max_steps: -1,
         learning_rate: recipe["learning_rate"].as_f64().unwrap(),
         warmup_proportion: recipe["warmup_proportion"].as_f64().unwrap(),
+        warmup_steps: 0,
+        lr_scheduler_type: ScheduleKind::Linear,
         weight_decay: recipe["weight_decay"].as_f64().unwrap(),
         adam_epsilon: recipe["adam_epsilon"].as_f64().unwrap(),
         max_grad_norm: recipe["max_grad_norm"].as_f64().unwrap(),
@@ -360,4 +362,34 @@ fn length_grouped_batches_follow_hf_sampler() {
     assert!(padded(&batches) * 10 < padded(&batches::random_batches(1000, 8, 42, 0)) * 8);
     assert_eq!(batches, batches::length_grouped_batches(&lengths, 8, 42, 0));
     assert_ne!(batches, batches::length_grouped_batches(&lengths, 8, 42, 1));
+}
+
+/// Every `lr_scheduler_type` against transformers' `get_scheduler` (scripts/make_schedule_fixtures.py):
+/// the learning rate before each of `total + 2` updates, for a grid of totals and warmups, to 1e-12
+/// (as a multiplier of the base rate).
+#[test]
+fn schedules_match_transformers_get_scheduler() {
+    let doc = read_json(&root().join("tests/fixtures/schedules/lr.json"));
+    let lr = doc["learning_rate"].as_f64().unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let mut compared = 0;
+    let mut names = std::collections::BTreeSet::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let kind = ScheduleKind::from_name(name).unwrap_or_else(|| panic!("unknown schedule {name}"));
+        let (total, warmup) = (case["total"].as_i64().unwrap(), case["warmup"].as_i64().unwrap());
+        let schedule = Schedule::with(kind, total, warmup, lr);
+        for (done, want) in case["lr"].as_array().unwrap().iter().enumerate() {
+            let want = want.as_f64().unwrap() / lr;
+            let got = schedule.multiplier(done as i64);
+            assert!(
+                (got - want).abs() <= 1e-12,
+                "{name} total {total} warmup {warmup} step {done}: {got} vs HF {want}"
+            );
+            compared += 1;
+        }
+        names.insert(name);
+    }
+    assert_eq!(names.len(), ScheduleKind::NAMES.len(), "{names:?}");
+    assert!(compared > 10_000, "{compared}");
 }
