@@ -68,12 +68,26 @@ pub fn list_checkpoints(out: &Path) -> Result<Vec<(i64, PathBuf)>> {
     Ok(found)
 }
 
-/// Training state written next to the weights with `save_optimizer`.
+/// The training state of checkpoints written before `trainer_state.json` took HF's layout.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct TrainerState {
     pub position: Position,
     pub seed: u64,
 }
+
+/// What a checkpoint's HF-style `trainer_state.json` records of the run so far.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// HF's `log_history`: one object per train log (`loss`, `learning_rate`, `epoch`, `step`) and per
+    /// evaluation (`eval_<metric>` or `test_<metric>`, `epoch`, `step`).
+    pub log_history: Vec<serde_json::Value>,
+    /// The best dev value of the selection metric so far, and its step.
+    pub best: Option<(f64, i64)>,
+}
+
+/// The name under `stateful_callbacks` that holds our resume position (HF ignores callbacks it does
+/// not have, and `TrainerState.load_from_json` keeps the entry).
+const RESUME_CALLBACK: &str = "KoelectraFtResume";
 
 const TRAINER_STATE: &str = "trainer_state.json";
 const OPTIMIZER_STATE: &str = "optimizer.safetensors";
@@ -82,6 +96,9 @@ const OPTIMIZER_STATE: &str = "optimizer.safetensors";
 /// `save_optimizer` the optimizer state and loop position needed to resume exactly.
 pub struct CheckpointWriter<'a> {
     pub out: &'a Path,
+    /// Optimizer updates per epoch and in all (HF's `epoch` and `max_steps`).
+    pub updates_per_epoch: i64,
+    pub max_steps: i64,
     /// The run config, written as `training_args.json`.
     pub training_args: &'a serde_json::Value,
     pub save_optimizer: bool,
@@ -93,7 +110,14 @@ pub struct CheckpointWriter<'a> {
 
 impl CheckpointWriter<'_> {
     /// Writes `checkpoint-<step>`; `resumable` adds the optimizer state even without `save_optimizer`.
-    pub fn save(&self, vs: &VarStore, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
+    pub fn save(
+        &self,
+        vs: &VarStore,
+        position: Position,
+        optimizer: &AdamW,
+        resumable: bool,
+        history: &History,
+    ) -> Result<PathBuf> {
         let dir = self.out.join(format!("checkpoint-{}", position.global_step));
         if let Some(name) = optimizer.first_non_finite()? {
             bail!(
@@ -107,13 +131,7 @@ impl CheckpointWriter<'_> {
             results::write_json(&tmp.join("training_args.json"), self.training_args)?;
             if self.save_optimizer || resumable {
                 Tensor::write_safetensors(&optimizer.state()?, tmp.join(OPTIMIZER_STATE))?;
-                results::write_json(
-                    &tmp.join(TRAINER_STATE),
-                    &TrainerState {
-                        position,
-                        seed: self.seed,
-                    },
-                )?;
+                results::write_json(&tmp.join(TRAINER_STATE), &self.hf_state(position, history))?;
             }
             Ok(())
         })
@@ -131,6 +149,96 @@ impl CheckpointWriter<'_> {
         log::info!("saved {}", dir.display());
         Ok(dir)
     }
+
+    /// HF's `TrainerState` (transformers 4.57's fields, which `TrainerState.load_from_json` takes),
+    /// with our exact resume position under `stateful_callbacks`.
+    fn hf_state(&self, position: Position, history: &History) -> serde_json::Value {
+        let arg = |key: &str| {
+            self.training_args
+                .get(key)
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0)
+        };
+        // The best checkpoint is named only once it exists (it is this one, or saved earlier).
+        let best_dir = history
+            .best
+            .map(|(_, step)| self.out.join(format!("checkpoint-{step}")));
+        let best_dir = best_dir
+            .filter(|d| d.is_dir() || history.best.is_some_and(|(_, step)| step == position.global_step))
+            .map(|d| d.display().to_string());
+        serde_json::json!({
+            "best_global_step": history.best.map(|(_, step)| step),
+            "best_metric": history.best.map(|(value, _)| value),
+            "best_model_checkpoint": best_dir,
+            "epoch": position.global_step as f64 / self.updates_per_epoch.max(1) as f64,
+            "eval_steps": arg("logging_steps"),
+            "global_step": position.global_step,
+            "is_hyper_param_search": false,
+            "is_local_process_zero": true,
+            "is_world_process_zero": true,
+            "log_history": history.log_history,
+            "logging_steps": arg("logging_steps"),
+            "max_steps": self.max_steps,
+            "num_input_tokens_seen": 0,
+            "num_train_epochs": arg("num_train_epochs"),
+            "save_steps": arg("save_steps"),
+            "stateful_callbacks": {
+                RESUME_CALLBACK: {
+                    "args": {},
+                    "attributes": {"epoch": position.epoch, "next_batch": position.next_batch, "seed": self.seed}
+                }
+            },
+            "total_flos": 0.0,
+            "train_batch_size": arg("train_batch_size"),
+            "trial_name": null,
+            "trial_params": null,
+        })
+    }
+}
+
+/// The `log_history` and best dev metric a checkpoint's `trainer_state.json` recorded, so a resumed run
+/// keeps them; empty for older checkpoints or an unreadable file (the position is checked elsewhere).
+pub fn read_history(dir: &Path) -> History {
+    let Ok(text) = std::fs::read_to_string(dir.join(TRAINER_STATE)) else {
+        return History::default();
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return History::default();
+    };
+    let log_history = value
+        .get("log_history")
+        .and_then(|h| h.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let best = value
+        .get("best_metric")
+        .and_then(serde_json::Value::as_f64)
+        .zip(value.get("best_global_step").and_then(serde_json::Value::as_i64));
+    History { log_history, best }
+}
+
+/// The resume position in a `trainer_state.json`: HF's layout with ours under `stateful_callbacks`,
+/// or the `{position, seed}` of older checkpoints.
+fn read_position(text: &str) -> Result<Position> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    if value.get("position").is_some() {
+        return Ok(serde_json::from_value::<TrainerState>(value)?.position);
+    }
+    let attributes = value
+        .get("stateful_callbacks")
+        .and_then(|c| c.get(RESUME_CALLBACK))
+        .and_then(|c| c.get("attributes"))
+        .with_context(|| format!("no stateful_callbacks.{RESUME_CALLBACK} (not saved by koelectra-ft)"))?;
+    let int = |v: Option<&serde_json::Value>, key: &str| {
+        v.and_then(serde_json::Value::as_i64)
+            .filter(|&n| n >= 0)
+            .with_context(|| format!("\"{key}\" is missing or not a non-negative integer"))
+    };
+    Ok(Position {
+        global_step: int(value.get("global_step"), "global_step")?,
+        epoch: int(attributes.get("epoch"), "epoch")?,
+        next_batch: int(attributes.get("next_batch"), "next_batch")?,
+    })
 }
 
 /// Before training: the run folder must be writable and hold at least one checkpoint (with the
@@ -181,11 +289,38 @@ pub fn resume_point(dir: &Path) -> Result<Option<(Position, PathBuf)>> {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&state_path).with_context(|| format!("cannot read {}", state_path.display()))?;
-    let state: TrainerState =
-        serde_json::from_str(&text).with_context(|| format!("{}: invalid trainer state", state_path.display()))?;
+    let position = read_position(&text).with_context(|| format!("{}: invalid trainer state", state_path.display()))?;
     let optimizer = dir.join(OPTIMIZER_STATE);
     if !optimizer.is_file() {
         bail!("{} has a trainer state but no {OPTIMIZER_STATE}", dir.display());
     }
-    Ok(Some((state.position, optimizer)))
+    Ok(Some((position, optimizer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_trainer_state_layouts_give_the_position() {
+        let old = r#"{"position": {"global_step": 7, "epoch": 1, "next_batch": 3}, "seed": 42}"#;
+        let want = Position {
+            global_step: 7,
+            epoch: 1,
+            next_batch: 3,
+        };
+        assert_eq!(read_position(old).unwrap(), want);
+        let hf = r#"{"global_step": 7, "epoch": 1.75, "log_history": [],
+            "stateful_callbacks": {"KoelectraFtResume": {"args": {}, "attributes": {"epoch": 1, "next_batch": 3, "seed": 42}}}}"#;
+        assert_eq!(read_position(hf).unwrap(), want);
+        let foreign = r#"{"global_step": 7, "stateful_callbacks": {"EarlyStoppingCallback": {}}}"#;
+        let err = format!("{:#}", read_position(foreign).unwrap_err());
+        assert!(err.contains("not saved by koelectra-ft"), "{err}");
+        let negative = hf.replace("\"next_batch\": 3", "\"next_batch\": -3");
+        let err = format!("{:#}", read_position(&negative).unwrap_err());
+        assert!(
+            err.contains("\"next_batch\" is missing or not a non-negative integer"),
+            "{err}"
+        );
+    }
 }

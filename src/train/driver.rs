@@ -2,7 +2,9 @@
 //! checkpoint cadence, the final pass over checkpoints, and the result files. A task plugs in
 //! through [`TaskModel`]; what the driver needs from the run config is resolved once into
 //! [`RunSettings`].
-use super::checkpoints::{check_output_space, list_checkpoints, prepare_output_dir, resume_point, CheckpointWriter};
+use super::checkpoints::{
+    check_output_space, list_checkpoints, prepare_output_dir, read_history, resume_point, CheckpointWriter, History,
+};
 use super::optim::AdamW;
 use super::schedule::ScheduleKind;
 use super::summary::{self, CheckpointResult, RunInfo};
@@ -209,8 +211,14 @@ fn train<T: TaskModel>(
             pos.next_batch
         );
     }
+    let history = match &resume {
+        Some((_, optimizer_file)) => optimizer_file.parent().map(read_history).unwrap_or_default(),
+        None => History::default(),
+    };
     let writer = CheckpointWriter {
         out: &settings.out,
+        updates_per_epoch: plan.updates_per_epoch,
+        max_steps: plan.total_updates,
         training_args: &settings.training_args,
         save_optimizer: loop_cfg.save_optimizer,
         seed: loop_cfg.seed,
@@ -225,6 +233,7 @@ fn train<T: TaskModel>(
         eval_split,
         plan,
         dev_results: HashMap::new(),
+        history,
         bar: None,
     };
     let seed = loop_cfg.seed;
@@ -393,6 +402,31 @@ impl RunContext<'_> {
     }
 }
 
+impl<T: TaskModel> TrainHooks<'_, T> {
+    /// An evaluation in HF's `log_history` (`eval_*` for dev, `test_*` for test) and, on dev, the
+    /// best value of the selection metric (higher is better for every task's metric).
+    fn remember(&mut self, split: &str, step: i64, epoch: f64, eval: &Evaluation) {
+        let prefix = if split == "dev" { "eval" } else { split };
+        let mut entry = serde_json::Map::new();
+        if eval.loss.is_finite() {
+            entry.insert(format!("{prefix}_loss"), eval.loss.into());
+        }
+        for (key, value) in &eval.metrics {
+            entry.insert(format!("{prefix}_{key}"), (*value).into());
+        }
+        entry.insert("epoch".into(), epoch.into());
+        entry.insert("step".into(), step.into());
+        self.history.log_history.push(entry.into());
+        let metric = self.task.selection_metric();
+        let value = eval.metrics.iter().find(|(k, _)| k == metric).map(|(_, v)| *v);
+        if let (true, Some(value)) = (split == "dev", value) {
+            if self.history.best.is_none_or(|(best, _)| value > best) {
+                self.history.best = Some((value, step));
+            }
+        }
+    }
+}
+
 /// The loop's callbacks for one run: log events, evaluations, checkpoints and the progress bar.
 struct TrainHooks<'a, T: TaskModel> {
     ctx: &'a RunContext<'a>,
@@ -401,6 +435,8 @@ struct TrainHooks<'a, T: TaskModel> {
     eval_split: Option<&'a T::Split>,
     plan: Plan,
     dev_results: HashMap<i64, Metrics>,
+    /// HF's `log_history` and best dev metric, written into each checkpoint's trainer_state.json.
+    history: History,
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -416,6 +452,12 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
             event: "train",
             log: event,
         })?;
+        self.history.log_history.push(serde_json::json!({
+            "loss": event.loss,
+            "learning_rate": event.lr,
+            "epoch": event.epoch,
+            "step": event.step,
+        }));
         log::info!(
             "step {} (epoch {:.2}): loss {:.4}, lr {:.3e}, {:.1} samples/s",
             event.step,
@@ -435,6 +477,7 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
         let step = position.global_step.to_string();
         self.ctx.record(name, &step, Some(epoch), &eval)?;
         self.ctx.write_predictions(name, &step, &eval)?;
+        self.remember(name, position.global_step, epoch, &eval);
         if name == "dev" {
             self.dev_results.insert(position.global_step, eval.metrics);
         }
@@ -442,7 +485,8 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
     }
 
     fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
-        self.writer.save(self.ctx.vs, position, optimizer, resumable)
+        self.writer
+            .save(self.ctx.vs, position, optimizer, resumable, &self.history)
     }
 
     fn on_update(&mut self, position: Position, loss: f64, lr: f64) {

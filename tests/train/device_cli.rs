@@ -174,3 +174,93 @@ fn the_configured_schedule_drives_the_logged_learning_rate() {
         assert!((got - want).abs() < 1e-15, "{cosine:?} vs {want:?}");
     }
 }
+
+/// `trainer_state.json` is HF's: transformers' `TrainerState.load_from_json` reads it, with the log
+/// history, the best dev metric and its checkpoint; our resume position rides in
+/// `stateful_callbacks` and `--resume` still continues from it.
+#[test]
+fn trainer_state_is_hf_s_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = [
+        "max_steps=10",
+        "logging_steps=5",
+        "save_steps=5",
+        "save_optimizer=true",
+        "dev_file=ratings_test.txt",
+        "evaluate_test_during_training=false",
+        "eval_all_checkpoints=false",
+    ];
+    stdout_ok(&demo(dir.path(), "run", &sets));
+    let run = dir.path().join("run");
+    let state = run.join("checkpoint-10").join("trainer_state.json");
+    let script = r#"
+import json, sys
+from transformers import TrainerState
+s = TrainerState.load_from_json(sys.argv[1])
+print(json.dumps({"global_step": s.global_step, "epoch": s.epoch, "max_steps": s.max_steps,
+    "log_history": s.log_history, "best_metric": s.best_metric, "best_global_step": s.best_global_step,
+    "best_model_checkpoint": s.best_model_checkpoint, "stateful_callbacks": s.stateful_callbacks}))
+"#;
+    let out = std::process::Command::new(venv_python())
+        .args(["-c", script])
+        .arg(&state)
+        .env("TRANSFORMERS_VERBOSITY", "error")
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hf: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hf["global_step"], 10);
+    assert_eq!(hf["max_steps"], 10);
+    let history = hf["log_history"].as_array().unwrap();
+    let losses: Vec<_> = history.iter().filter(|e| e.get("loss").is_some()).collect();
+    let evals: Vec<_> = history.iter().filter(|e| e.get("eval_acc").is_some()).collect();
+    assert_eq!((losses.len(), evals.len()), (2, 2), "{history:?}");
+    assert_eq!(losses[1]["step"], 10);
+    assert!(losses[0]["learning_rate"].as_f64().unwrap() > 0.0);
+    // The first evaluation with the highest accuracy (a later tie does not replace it, as in HF).
+    let acc = |e: &serde_json::Value| e["eval_acc"].as_f64().unwrap();
+    let best = evals.iter().fold(evals[0], |b, e| if acc(e) > acc(b) { e } else { b });
+    assert_eq!(hf["best_metric"], best["eval_acc"]);
+    assert_eq!(hf["best_global_step"], best["step"]);
+    let best_dir = format!("checkpoint-{}", best["step"]);
+    assert!(
+        hf["best_model_checkpoint"].as_str().unwrap().ends_with(&best_dir),
+        "{hf}"
+    );
+    assert_eq!(hf["stateful_callbacks"]["KoelectraFtResume"]["attributes"]["seed"], 42);
+    // The metrics.jsonl evaluations and the state agree.
+    let events = read_jsonl(&run.join("metrics.jsonl"));
+    let dev: Vec<f64> = events
+        .iter()
+        .filter(|e| e["event"] == "eval" && e["split"] == "dev")
+        .map(|e| e["metrics"]["acc"].as_f64().unwrap())
+        .collect();
+    let from_state: Vec<f64> = evals.iter().map(|e| e["eval_acc"].as_f64().unwrap()).collect();
+    assert_eq!(dev, from_state);
+    // Resuming from checkpoint-5 reads the new layout: the run continues at step 6.
+    let resumed = dir.path().join("resumed");
+    let out = binary()
+        .args(demo_run_args(&[
+            format!("ckpt_dir={}", dir.path().display()),
+            "output_dir=resumed".to_string(),
+            "max_steps=10".to_string(),
+            "logging_steps=5".to_string(),
+            "save_steps=5".to_string(),
+            "do_eval=false".to_string(),
+            "save_optimizer=true".to_string(),
+            format!("resume_from_checkpoint={}", run.join("checkpoint-5").display()),
+        ]))
+        .current_dir(root())
+        .env("KOELECTRA_FT_CACHE", "off")
+        .output()
+        .unwrap();
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("resuming at step 5"), "{log}");
+    let state = read_json(&resumed.join("checkpoint-10").join("trainer_state.json"));
+    let kept = state["log_history"].as_array().unwrap();
+    assert!(
+        kept.iter().any(|e| e["step"] == 5 && e.get("loss").is_some()),
+        "{kept:?}"
+    );
+}
