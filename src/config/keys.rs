@@ -122,6 +122,8 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("tf32", KeyKind::OptBool),
     ("full_determinism", KeyKind::Bool),
     ("ner_score_truncated", KeyKind::Bool),
+    ("early_stopping_patience", KeyKind::NonNegInt),
+    ("early_stopping_threshold", KeyKind::Number),
     ("squad_reference_xlmr_offset", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),

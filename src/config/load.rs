@@ -221,6 +221,15 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
         )?;
     }
     check(s, "weight_decay", c.weight_decay >= 0.0, ">= 0", c.weight_decay)?;
+    let threshold = c.early_stopping_threshold;
+    check(s, "early_stopping_threshold", threshold >= 0.0, ">= 0", threshold)?;
+    if c.early_stopping_patience > 0 && (c.dev_file.is_empty() || c.logging_steps == 0) {
+        let label = s.label("early_stopping_patience");
+        return Err(usage_error(format!(
+            "{label}: config key \"early_stopping_patience\" needs a dev split (\"dev_file\") and evaluations \
+             during training (\"logging_steps\" > 0): early stopping watches the dev selection metric"
+        )));
+    }
     check(s, "adam_epsilon", c.adam_epsilon > 0.0, "> 0", c.adam_epsilon)?;
     check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
     if c.fp16 && c.bf16 {

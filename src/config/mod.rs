@@ -128,6 +128,10 @@ pub struct Config {
     pub full_determinism: bool,
     /// NER: score words cut off by truncation as predicted "O" (false = drop them from scoring).
     pub ner_score_truncated: bool,
+    /// Stop after this many dev evaluations without an improvement of the selection metric by more
+    /// than `early_stopping_threshold` (0: never; HF's `EarlyStoppingCallback`).
+    pub early_stopping_patience: u64,
+    pub early_stopping_threshold: f64,
     /// SQuAD with XLM-R: key the document maps at `len(q) + 2` as transformers 3.3.1 did (the
     /// reference's off-by-one) instead of `len(q) + 3`.
     pub squad_reference_xlmr_offset: bool,
@@ -197,6 +201,8 @@ impl Default for Config {
             tf32: None,
             full_determinism: false,
             ner_score_truncated: true,
+            early_stopping_patience: 0,
+            early_stopping_threshold: 0.0,
             squad_reference_xlmr_offset: false,
             model_config: None,
             vocab_file: None,

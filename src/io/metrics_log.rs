@@ -137,7 +137,11 @@ mod tests {
     use super::*;
 
     fn lines(path: &Path) -> Vec<String> {
-        std::fs::read_to_string(path).unwrap().lines().map(str::to_string).collect()
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     #[test]
@@ -154,7 +158,9 @@ mod tests {
         let mut file = std::fs::OpenOptions::new().append(true).open(&link).unwrap();
         file.write_all(br#"{"event": "tra"#).unwrap();
         let resumed = MetricsLog::new(dir.path());
-        resumed.append(&serde_json::json!({"event": "train", "step": 3})).unwrap();
+        resumed
+            .append(&serde_json::json!({"event": "train", "step": 3}))
+            .unwrap();
         let got = lines(&dir.path().join("metrics.jsonl"));
         assert_eq!(got.len(), 3, "{got:?}");
         for line in &got {

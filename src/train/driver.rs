@@ -38,6 +38,8 @@ pub struct RunSettings {
     pub train_batch_size: usize,
     pub eval_batch_size: usize,
     pub group_by_length: bool,
+    /// Early stopping on the dev selection metric (`early_stopping_patience`, 0 = off).
+    pub early_stopping: EarlyStopping,
     pub loop_config: LoopConfig,
     pub task: String,
     pub model_type: String,
@@ -57,6 +59,11 @@ impl RunSettings {
             train_batch_size: cfg.train_batch_size,
             eval_batch_size: cfg.eval_batch_size,
             group_by_length: cfg.group_by_length,
+            early_stopping: EarlyStopping {
+                patience: cfg.early_stopping_patience as i64,
+                threshold: cfg.early_stopping_threshold,
+                ..EarlyStopping::default()
+            },
             loop_config: loop_config(cfg),
             task: cfg.task.clone(),
             model_type: cfg.model_type.clone(),
@@ -234,6 +241,7 @@ fn train<T: TaskModel>(
         plan,
         dev_results: HashMap::new(),
         history,
+        early_stopping: settings.early_stopping,
         bar: None,
     };
     let seed = loop_cfg.seed;
@@ -420,8 +428,41 @@ impl<T: TaskModel> TrainHooks<'_, T> {
         let metric = self.task.selection_metric();
         let value = eval.metrics.iter().find(|(k, _)| k == metric).map(|(_, v)| *v);
         if let (true, Some(value)) = (split == "dev", value) {
+            self.early_stopping.observe(value, self.history.best, step, metric);
             if self.history.best.is_none_or(|(best, _)| value > best) {
                 self.history.best = Some((value, step));
+            }
+        }
+    }
+}
+
+/// HF's `EarlyStoppingCallback`: counts dev evaluations whose selection metric does not beat the
+/// best so far by more than `threshold`; `patience` of them in a row stop the run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EarlyStopping {
+    pub patience: i64,
+    pub threshold: f64,
+    /// Evaluations without improvement in a row.
+    pub without_improvement: i64,
+    pub stop: bool,
+}
+
+impl EarlyStopping {
+    fn observe(&mut self, value: f64, best: Option<(f64, i64)>, step: i64, metric: &str) {
+        if self.patience <= 0 {
+            return;
+        }
+        let improved = best.is_none_or(|(best, _)| value > best && (value - best).abs() > self.threshold);
+        self.without_improvement = if improved { 0 } else { self.without_improvement + 1 };
+        if self.without_improvement >= self.patience && !self.stop {
+            self.stop = true;
+            if let Some((best, at)) = best {
+                log::info!(
+                    "early stopping at step {step}: dev {metric} has not improved on {best:.4} (step {at}) by more \
+                     than {} for {} evaluations (early_stopping_patience)",
+                    self.threshold,
+                    self.patience
+                );
             }
         }
     }
@@ -437,6 +478,7 @@ struct TrainHooks<'a, T: TaskModel> {
     dev_results: HashMap<i64, Metrics>,
     /// HF's `log_history` and best dev metric, written into each checkpoint's trainer_state.json.
     history: History,
+    early_stopping: EarlyStopping,
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -487,6 +529,10 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
     fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
         self.writer
             .save(self.ctx.vs, position, optimizer, resumable, &self.history)
+    }
+
+    fn should_stop(&self) -> bool {
+        self.early_stopping.stop
     }
 
     fn on_update(&mut self, position: Position, loss: f64, lr: f64) {

@@ -89,6 +89,11 @@ pub trait Hooks {
     fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf>;
     /// Called after every update (progress display).
     fn on_update(&mut self, _position: Position, _loss: f64, _lr: f64) {}
+    /// Asked after every update's evaluation and save: end training now (early stopping); the
+    /// loop then saves its final checkpoint as at the natural end.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// A training-log event.
@@ -156,6 +161,9 @@ pub fn run(
             trainer.at_update(hooks, lr)?;
             if crate::train::interrupt::requested() {
                 return Err(interrupted(position, &trainer.optimizer, hooks, &trainer.saved)?);
+            }
+            if hooks.should_stop() {
+                break 'epochs;
             }
             if position.global_step >= plan.total_updates {
                 break 'epochs;

@@ -264,3 +264,43 @@ print(json.dumps({"global_step": s.global_step, "epoch": s.epoch, "max_steps": s
         "{kept:?}"
     );
 }
+
+/// `early_stopping_patience`: after that many dev evaluations without an improvement of more than
+/// `early_stopping_threshold`, the run stops, saves its final checkpoint and says why; without a dev
+/// split the key is a config error.
+#[test]
+fn early_stopping_ends_the_run_with_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = [
+        "max_steps=50",
+        "logging_steps=1",
+        "save_steps=0",
+        "dev_file=ratings_test.txt",
+        "evaluate_test_during_training=false",
+        "eval_all_checkpoints=false",
+        "early_stopping_patience=2",
+        // No change of accuracy exceeds 1.0: the 2nd and 3rd evaluations do not improve.
+        "early_stopping_threshold=1.0",
+    ];
+    let out = demo(dir.path(), "run", &sets);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("early stopping at step 3: dev acc has not improved"),
+        "{log}"
+    );
+    let run = dir.path().join("run");
+    assert!(run.join("checkpoint-3").join("config.json").is_file());
+    assert!(!run.join("checkpoint-50").exists());
+    let events = read_jsonl(&run.join("metrics.jsonl"));
+    let steps: Vec<i64> = events
+        .iter()
+        .filter(|e| e["event"] == "train")
+        .map(|e| e["step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, vec![1, 2, 3]);
+
+    let out = demo(dir.path(), "no-dev", &["early_stopping_patience=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("needs a dev split"), "{}", text(&out.stderr));
+}
