@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
 use super::electra::additive_mask;
-use super::layers::{attention, dropout, embedding, layer_norm, linear, Embedding, LayerNorm};
+use super::layers::{
+    attention, dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding,
+    LayerNorm,
+};
 use super::weights::{check_layer_count, check_shapes};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
@@ -326,13 +329,10 @@ impl TransformerBlock {
             dropout: cfg.dropout,
         })
     }
+}
 
-    pub fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        self.forward_queries_t(xs, xs, mask, train)
-    }
-
-    /// The block's output at the positions of `queries` only (keys and values from all of `xs`).
-    pub fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+impl Block for TransformerBlock {
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
         let sa = (self.attention.forward_t(queries, xs, mask, train) + queries).apply(&self.sa_layer_norm);
         let hidden = sa.apply(&self.lin1);
         let hidden = match self.activation {
@@ -367,23 +367,13 @@ impl DistilBertModel {
 impl Encoder for DistilBertModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
-        self.layers
-            .iter()
-            .fold(xs, |xs, layer| layer.forward_t(&xs, &mask, train))
+        stack_forward_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
     }
 
-    /// The last block computes the first position's query and feed-forward only.
+    /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let mut xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
-        let Some((last, inner)) = self.layers.split_last() else {
-            return xs.narrow(1, 0, 1);
-        };
-        for layer in inner {
-            xs = layer.forward_t(&xs, &mask, train);
-        }
-        last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, &mask, train)
+        let xs = self.embeddings.forward_t(&batch.input_ids, train);
+        stack_forward_first_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
     }
 }
 

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::layers::{embedding, layer_norm, linear, Embedding, LayerNorm};
+use super::layers::{
+    embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
+};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
@@ -480,13 +482,10 @@ impl ElectraLayer {
             output: ElectraOutput::new(&p / "output", cfg.intermediate_size, cfg)?,
         })
     }
+}
 
-    pub fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        self.forward_queries_t(xs, xs, mask, train)
-    }
-
-    /// The layer's output at the positions of `queries` only (keys and values from all of `xs`).
-    pub fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+impl Block for ElectraLayer {
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
         let att = self.attention.forward_t(queries, xs, mask, train);
         let ys = self.attention_output.forward_t(&att, queries, train);
         let inter = ys.apply(&self.intermediate).gelu("none");
@@ -534,23 +533,13 @@ impl ElectraModel {
 impl Encoder for ElectraModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let (xs, mask) = self.embed(batch, train);
-        self.layers
-            .iter()
-            .fold(xs, |xs, layer| layer.forward_t(&xs, &mask, train))
+        stack_forward_t(&self.layers, xs, &mask, train)
     }
 
-    /// The same values as `forward_t(..).narrow(1, 0, 1)`, but the last layer computes just the first
-    /// position's query and feed-forward (the classification head reads nothing else), saving about
-    /// 1/N of the work.
+    /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (mut xs, mask) = self.embed(batch, train);
-        let Some((last, inner)) = self.layers.split_last() else {
-            return xs.narrow(1, 0, 1);
-        };
-        for layer in inner {
-            xs = layer.forward_t(&xs, &mask, train);
-        }
-        last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, &mask, train)
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_first_t(&self.layers, xs, &mask, train)
     }
 }
 

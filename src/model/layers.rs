@@ -82,3 +82,31 @@ pub fn dropout(xs: Tensor, p: f64, train: bool) -> Tensor {
         xs
     }
 }
+
+/// A transformer layer: every position, or given queries (the first position) attending to all.
+pub trait Block {
+    /// The layer's output at the positions of `queries` only (keys and values from all of `xs`).
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor;
+
+    fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+        self.forward_queries_t(xs, xs, mask, train)
+    }
+}
+
+/// The final hidden states of a layer stack, `[batch, seq, hidden]`.
+pub fn stack_forward_t<B: Block>(layers: &[B], xs: Tensor, mask: &Tensor, train: bool) -> Tensor {
+    layers.iter().fold(xs, |xs, layer| layer.forward_t(&xs, mask, train))
+}
+
+/// The same values as `stack_forward_t(..).narrow(1, 0, 1)`, but the last layer computes just the
+/// first position's query and feed-forward (a classification head reads nothing else), saving about
+/// 1/N of the work.
+pub fn stack_forward_first_t<B: Block>(layers: &[B], mut xs: Tensor, mask: &Tensor, train: bool) -> Tensor {
+    let Some((last, inner)) = layers.split_last() else {
+        return xs.narrow(1, 0, 1);
+    };
+    for layer in inner {
+        xs = layer.forward_t(&xs, mask, train);
+    }
+    last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, mask, train)
+}

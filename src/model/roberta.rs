@@ -12,7 +12,9 @@ use tch::{nn, Kind, Tensor};
 
 use super::bert::BertConfig;
 use super::electra::{additive_mask, ElectraLayer};
-use super::layers::{dropout, embedding, layer_norm, linear, Embedding, LayerNorm};
+use super::layers::{
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Embedding, LayerNorm,
+};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// XLM-RoBERTa: `model_type: "xlm-roberta"` checkpoints, run by the `xlm-roberta` configs.
@@ -128,23 +130,13 @@ impl RobertaModel {
 impl Encoder for RobertaModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
-        self.layers
-            .iter()
-            .fold(xs, |xs, layer| layer.forward_t(&xs, &mask, train))
+        stack_forward_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
     }
 
-    /// The last layer computes the first position's query and feed-forward only (see ELECTRA's).
+    /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let mut xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
-        let Some((last, inner)) = self.layers.split_last() else {
-            return xs.narrow(1, 0, 1);
-        };
-        for layer in inner {
-            xs = layer.forward_t(&xs, &mask, train);
-        }
-        last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, &mask, train)
+        let xs = self.embeddings.forward_t(&batch.input_ids, train);
+        stack_forward_first_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
     }
 }
 
