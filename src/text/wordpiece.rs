@@ -241,46 +241,56 @@ impl WordPieceTokenizer {
         self.inner.get_vocab_size(true)
     }
 
-    /// Tokenizes one sequence without special tokens, no offsets.
     fn raw(&self, text: &str) -> Result<Encoding> {
-        self.inner
-            .encode_fast(text, false)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("tokenizing {:?}", preview(text)))
+        raw_encoding(&self.inner, text)
     }
 
-    /// Longest-first truncation to `max_length` (special tokens included), then `[CLS]`/`[SEP]`.
-    fn finish_pair(&self, mut a: Encoding, mut b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
-        let added = self
-            .inner
-            .get_post_processor()
-            .map_or(0, |p| p.added_tokens(b.is_some()));
-        let budget = max_length
-            .checked_sub(added)
-            .ok_or_else(|| anyhow!("max_length {max_length} leaves no room for the {added} special tokens"))?;
-        let params = TruncationParams {
-            max_length: budget,
-            strategy: TruncationStrategy::LongestFirst,
-            stride: 0,
-            direction: TruncationDirection::Right,
-        };
-        if a.len() + b.as_ref().map_or(0, Encoding::len) > budget {
-            (a, b) = truncate_encodings(a, b, &params)
-                .map_err(anyhow::Error::msg)
-                .context("truncating")?;
-            // The cut-off tails are not used; drop them before post-processing copies them.
-            a.take_overflowing();
-            if let Some(b) = b.as_mut() {
-                b.take_overflowing();
-            }
-        }
-        let enc = self
-            .inner
-            .post_process(a, b, true)
-            .map_err(anyhow::Error::msg)
-            .context("adding special tokens")?;
-        Ok(encoded(&enc))
+    fn finish_pair(&self, a: Encoding, b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
+        finish_pair(&self.inner, a, b, max_length)
     }
+}
+
+/// One sequence through a `tokenizers` tokenizer without special tokens, no offsets.
+pub(super) fn raw_encoding(inner: &tokenizers::Tokenizer, text: &str) -> Result<Encoding> {
+    inner
+        .encode_fast(text, false)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("tokenizing {:?}", preview(text)))
+}
+
+/// Longest-first truncation to `max_length` (special tokens included; the fast tokenizers' rule),
+/// then the post-processor's special tokens (`[CLS]`/`[SEP]`, XLM-R's `<s>`/`</s></s>`).
+pub(super) fn finish_pair(
+    inner: &tokenizers::Tokenizer,
+    mut a: Encoding,
+    mut b: Option<Encoding>,
+    max_length: usize,
+) -> Result<Encoded> {
+    let added = inner.get_post_processor().map_or(0, |p| p.added_tokens(b.is_some()));
+    let budget = max_length
+        .checked_sub(added)
+        .ok_or_else(|| anyhow!("max_length {max_length} leaves no room for the {added} special tokens"))?;
+    let params = TruncationParams {
+        max_length: budget,
+        strategy: TruncationStrategy::LongestFirst,
+        stride: 0,
+        direction: TruncationDirection::Right,
+    };
+    if a.len() + b.as_ref().map_or(0, Encoding::len) > budget {
+        (a, b) = truncate_encodings(a, b, &params)
+            .map_err(anyhow::Error::msg)
+            .context("truncating")?;
+        // The cut-off tails are not used; drop them before post-processing copies them.
+        a.take_overflowing();
+        if let Some(b) = b.as_mut() {
+            b.take_overflowing();
+        }
+    }
+    let enc = inner
+        .post_process(a, b, true)
+        .map_err(anyhow::Error::msg)
+        .context("adding special tokens")?;
+    Ok(encoded(&enc))
 }
 
 impl Tokenizer for WordPieceTokenizer {
@@ -457,6 +467,6 @@ fn pretty(v: &Value) -> Result<String> {
 }
 
 /// First 60 chars of `text`, for error messages.
-fn preview(text: &str) -> String {
+pub(super) fn preview(text: &str) -> String {
     text.chars().take(60).collect()
 }

@@ -22,11 +22,11 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationParams, TruncationStrategy};
-use tokenizers::{Encoding, PostProcessor};
+use tokenizers::Encoding;
 
 use super::kobert::parallel_map;
 use super::sentencepiece::{ModelProto, ModelType, PieceType, MODEL_BYTES};
+use super::wordpiece::{finish_pair, preview, raw_encoding};
 use super::{Encoded, Loader, Tokenizer};
 use crate::limits;
 
@@ -170,47 +170,11 @@ impl XlmRobertaTokenizer {
     }
 
     fn raw(&self, text: &str) -> Result<Encoding> {
-        self.inner
-            .encode_fast(text, false)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("tokenizing {:?}", preview(text)))
+        raw_encoding(&self.inner, text)
     }
 
-    /// Longest-first truncation (the fast tokenizers' rule), then the special tokens.
-    fn finish_pair(&self, mut a: Encoding, mut b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
-        let added = self
-            .inner
-            .get_post_processor()
-            .map_or(0, |p| p.added_tokens(b.is_some()));
-        let budget = max_length
-            .checked_sub(added)
-            .ok_or_else(|| anyhow!("max_length {max_length} leaves no room for the {added} special tokens"))?;
-        if a.len() + b.as_ref().map_or(0, Encoding::len) > budget {
-            let params = TruncationParams {
-                max_length: budget,
-                strategy: TruncationStrategy::LongestFirst,
-                stride: 0,
-                direction: TruncationDirection::Right,
-            };
-            (a, b) = truncate_encodings(a, b, &params)
-                .map_err(anyhow::Error::msg)
-                .context("truncating")?;
-            a.take_overflowing();
-            if let Some(b) = b.as_mut() {
-                b.take_overflowing();
-            }
-        }
-        let enc = self
-            .inner
-            .post_process(a, b, true)
-            .map_err(anyhow::Error::msg)
-            .context("adding special tokens")?;
-        let widen = |v: &[u32]| v.iter().map(|&x| i64::from(x)).collect();
-        Ok(Encoded {
-            ids: widen(enc.get_ids()),
-            type_ids: widen(enc.get_type_ids()),
-            attention_mask: widen(enc.get_attention_mask()),
-        })
+    fn finish_pair(&self, a: Encoding, b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
+        finish_pair(&self.inner, a, b, max_length)
     }
 
     /// The `tokenizers` tokenizer.
@@ -426,11 +390,6 @@ fn base64(data: &[u8]) -> String {
         }
     }
     out
-}
-
-/// First 60 chars of `text`, for error messages.
-fn preview(text: &str) -> String {
-    text.chars().take(60).collect()
 }
 
 #[cfg(test)]
