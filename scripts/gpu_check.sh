@@ -2,8 +2,9 @@
 # One call for a GPU machine that has PyTorch and python3 but no Rust, no network and no ../shared:
 # the prebuilt binary and the data come in .gpu/ (scripts/gpu_prepare.sh fills it here, the call
 # carries it). Runs, each under its own timeout, within a time budget (about 7 minutes on cuda):
-#   1. `koelectra-ft --version`, nvidia-smi, the demo (configs/nsmc/demo.json) on the device, and
-#      fault probes (bad ids, out-of-memory): one `error:` line and exit 1 each -> $OUT/faults.md;
+#   1. `koelectra-ft --version`, nvidia-smi, the demo (the templated test fixture,
+#      tests/fixtures/templated.json) on the device, and fault probes (bad ids, out-of-memory):
+#      one `error:` line and exit 1 each -> $OUT/faults.md;
 #   2. ours: random KoELECTRA-small- and base-shaped models (model_config) on real NSMC rows,
 #      max_seq_len 128, fp32/tf32/bf16/fp16 at train batch 32 and 128, then eval (batch 128);
 #   3. the HF peer (benches/hf_peer.py sweep): the same shapes, rows, batches, steps, warm-up,
@@ -217,7 +218,7 @@ t=$(timeout_for "$CAP_DEMO") || t=$CAP_DEMO
 mkdir -p "$LOGS/demo"
 say "demo (timeout ${t}s)"
 t0=$(now)
-timeout -k 10 "$t" "$BIN" seq-cls --task nsmc --config configs/nsmc/demo.json --device "$DEV" --quiet \
+timeout -k 10 "$t" "$BIN" seq-cls --task nsmc --config tests/fixtures/templated.json --device "$DEV" --quiet \
     --set "ckpt_dir=$W/ckpt" --set output_dir=demo >"$LOGS/demo/stdout" 2>"$LOGS/demo/stderr"
 rc=$?
 t1=$(now)
@@ -242,7 +243,7 @@ fault_probe() { # NAME EXPECT(grep -E pattern of the error line) SETTINGS...
     mkdir -p "$d"
     local t0 rc line verdict
     t0=$(now)
-    timeout -k 5 "$t" "$BIN" seq-cls --task nsmc --config configs/nsmc/demo.json --device "$DEV" --quiet \
+    timeout -k 5 "$t" "$BIN" seq-cls --task nsmc --config tests/fixtures/templated.json --device "$DEV" --quiet \
         --set "ckpt_dir=$W/ckpt" --set "output_dir=fault-$name" --set "data_dir=$DATA" \
         --set train_file=ratings_train.txt --set dev_file= --set test_file=ratings_test.txt \
         --set "vocab_file=$VOCAB" --set save_steps=0 --set eval_all_checkpoints=false "$@" \
@@ -323,7 +324,7 @@ run_ours() { # SIZE PRECISION BATCH STEPS
     local metrics=$W/ckpt/$name/metrics.jsonl
     local t0 t1 rc n=0 m
     t0=$(now)
-    timeout -k 10 "$t" "$BIN" seq-cls --task nsmc --config configs/nsmc/demo.json --device "$DEV" --quiet \
+    timeout -k 10 "$t" "$BIN" seq-cls --task nsmc --config tests/fixtures/templated.json --device "$DEV" --quiet \
         --set "ckpt_dir=$W/ckpt" --set "output_dir=$name" --set overwrite_output_dir=true \
         --set "data_dir=$DATA" --set train_file=ratings_train.txt --set dev_file=ratings_dev.txt \
         --set test_file=ratings_test.txt --set evaluate_test_during_training=false \

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every output file of a fixed set of runs, for comparing two builds with `diff -r`.
 
-Runs a koelectra-ft binary on the demo and on one real task per subcommand (question-pair, a slice of
+Runs a koelectra-ft binary on the templated fixture and on one real task per subcommand (question-pair, a slice of
 the Naver NER test file, a slice of the KorQuAD dev file), then `predict` on a checkpoint of each,
 and writes everything under OUT_DIR. Timings (seconds, samples/s, rows/s, ms, peak memory) are
 removed from metrics.jsonl and temporary paths from training_args.json, so two builds that compute the same thing give identical trees:
@@ -84,8 +84,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="regression-"))
     env = dict(os.environ, OMP_NUM_THREADS="1", KOELECTRA_FT_CACHE=str(work / "cache"), HF_HUB_OFFLINE="1")
 
-    # 1. The demo, as scripts/demo.sh runs it.
-    run(binary, ["seq-cls", "--task", "nsmc", "--config", "configs/nsmc/demo.json", "--quiet",
+    # 1. The templated fixture (tiny, fast; the README demo is configs/nsmc/demo.json).
+    run(binary, ["seq-cls", "--task", "nsmc", "--config", "tests/fixtures/templated.json", "--quiet",
                  "--set", f"ckpt_dir={out}", "--set", "output_dir=demo"], env, stdout=out / "demo.stdout")
 
     # 2. seq-cls on question-pair: train, dev and test files as they are.

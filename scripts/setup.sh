@@ -48,6 +48,8 @@ else
     say "torch $TORCH_VERSION already in .venv"
 fi
 if [ "$DEV" = 1 ]; then
+    # scripts/tmux_capture.sh (part of scripts/test.sh) checks the terminal output in a real tmux pane.
+    need_root_pkg "command -v tmux" tmux
     # pip answers "already satisfied" without downloading when the pinned versions are present.
     say "test packages (scripts/requirements-dev.txt)"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-dev.txt

@@ -130,7 +130,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            // Built first: one_line logs (at debug), and a log call inside suspend would deadlock.
+            let line = format!("error: {}", one_line(&e));
+            progress::suspend(|| eprintln!("{line}"));
             ExitCode::from(exit_code(&e))
         }
     }
@@ -147,11 +149,63 @@ impl Cli {
     }
 }
 
-/// env_logger on stderr, one line per event at info (RUST_LOG wins); --quiet hides the progress bars.
+/// env_logger on stderr, one line per event at info (RUST_LOG wins), each stamped with the UTC time
+/// (`2026-11-28 01:32:07Z INFO  message`) and printed above the progress bars; --quiet hides the bars.
 fn init_logging(quiet: bool) {
     progress::set_quiet(quiet);
     let env = env_logger::Env::default().default_filter_or("info");
-    env_logger::Builder::from_env(env).format_target(false).init();
+    let logger = env_logger::Builder::from_env(env)
+        .format(|buf, record| {
+            use std::io::Write;
+            let (level, secs) = (record.level(), unix_now());
+            let style = buf.default_level_style(level);
+            writeln!(buf, "{} {style}{level:<5}{style:#} {}", utc_stamp(secs), record.args())
+        })
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_boxed_logger(Box::new(AboveBars(logger)));
+}
+
+/// The env_logger that writes each line with the progress bars suspended (wiped, then redrawn
+/// below it), so a line never lands in the middle of a bar.
+struct AboveBars(env_logger::Logger);
+
+impl log::Log for AboveBars {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.0.matches(record) {
+            progress::suspend(|| self.0.log(record));
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
+/// Seconds since the Unix epoch (0 on a clock set before it).
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `secs` since the Unix epoch as `YYYY-MM-DD hh:mm:ssZ` (UTC; civil_from_days after H. Hinnant).
+fn utc_stamp(secs: i64) -> String {
+    let (days, time) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (time / 3_600, time / 60 % 60, time % 60);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}Z")
 }
 
 /// The error chain joined with ": " on a single line, each cause cut to its first line (libtorch's
@@ -267,5 +321,25 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),
         TaskKind::Ner => run::ner::run(cfg, device),
         TaskKind::Squad => run::squad::run(cfg, device),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_stamp;
+
+    #[test]
+    fn utc_stamps_match_date_u() {
+        // `date -u -d @SECS "+%F %T"`
+        for (secs, want) in [
+            (0, "1970-01-01 00:00:00Z"),
+            (951_782_400, "2000-02-29 00:00:00Z"),
+            (1_709_164_800, "2024-02-29 00:00:00Z"),
+            (1_795_829_527, "2026-11-28 01:32:07Z"),
+            (4_102_444_799, "2099-12-31 23:59:59Z"),
+            (-1, "1969-12-31 23:59:59Z"),
+        ] {
+            assert_eq!(utc_stamp(secs), want, "{secs}");
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum KeyKind {
     Number,
     /// A JSON object or null.
     OptObject,
+    /// A list of strings (a single string is read as a one-element list).
+    StrList,
 }
 
 impl KeyKind {
@@ -41,6 +43,7 @@ impl KeyKind {
             KeyKind::Int => "an integer",
             KeyKind::Number => "a number",
             KeyKind::OptObject => "a JSON object or null",
+            KeyKind::StrList => "a string or a list of strings",
         }
     }
 
@@ -53,6 +56,8 @@ impl KeyKind {
             KeyKind::OptBool => v.is_boolean() || v.is_null(),
             KeyKind::Number => v.is_number(),
             KeyKind::OptObject => v.is_object() || v.is_null(),
+            KeyKind::StrList if v.is_string() => return Some(Value::Array(vec![v.clone()])),
+            KeyKind::StrList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             KeyKind::PosInt => return as_integer(v).filter(|i| *i > 0).map(Value::from),
             KeyKind::NonNegInt => return as_integer(v).filter(|i| *i >= 0).map(Value::from),
             KeyKind::Int => return as_integer(v).map(Value::from),
@@ -124,6 +129,9 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("ner_score_truncated", KeyKind::Bool),
     ("early_stopping_patience", KeyKind::NonNegInt),
     ("early_stopping_threshold", KeyKind::Number),
+    ("save_total_limit", KeyKind::NonNegInt),
+    ("load_best_model_at_end", KeyKind::Bool),
+    ("report_to", KeyKind::StrList),
     ("squad_reference_xlmr_offset", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),
@@ -155,6 +163,7 @@ mod tests {
             KeyKind::PosInt | KeyKind::NonNegInt | KeyKind::Int => Value::from(3),
             KeyKind::Number => Value::from(0.5),
             KeyKind::OptObject => serde_json::json!({"hidden_size": 8}),
+            KeyKind::StrList => serde_json::json!(["x"]),
         }
     }
 

@@ -230,6 +230,8 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
              during training (\"logging_steps\" > 0): early stopping watches the dev selection metric"
         )));
     }
+    check_load_best(s, c)?;
+    check_report_to(s, c)?;
     check(s, "adam_epsilon", c.adam_epsilon > 0.0, "> 0", c.adam_epsilon)?;
     check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
     if c.fp16 && c.bf16 {
@@ -272,4 +274,44 @@ fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
             "{file}: config needs \"model_name_or_path\" (or \"model_config\" and \"vocab_file\")"
         ))),
     }
+}
+
+/// `load_best_model_at_end` picks among dev evaluations of checkpoints, as HF requires: a dev split
+/// evaluated during training, and every save at an evaluation step.
+fn check_load_best(s: &Sources, c: &Config) -> Result<()> {
+    if !c.load_best_model_at_end {
+        return Ok(());
+    }
+    let label = s.label("load_best_model_at_end");
+    if c.dev_file.is_empty() || c.logging_steps == 0 || c.evaluate_test_during_training {
+        return Err(usage_error(format!(
+            "{label}: config key \"load_best_model_at_end\" needs a dev split (\"dev_file\") evaluated during \
+             training (\"logging_steps\" > 0, \"evaluate_test_during_training\": false): the best checkpoint \
+             is chosen by the dev selection metric"
+        )));
+    }
+    if c.save_steps > 0 && !c.save_steps.is_multiple_of(c.logging_steps) {
+        return Err(usage_error(format!(
+            "{label}: config key \"load_best_model_at_end\" needs \"save_steps\" ({}) to be a multiple of \
+             \"logging_steps\" ({}), so that every checkpoint has a dev evaluation",
+            c.save_steps, c.logging_steps
+        )));
+    }
+    Ok(())
+}
+
+/// `report_to`: known names, and "all" or "none" only alone.
+fn check_report_to(s: &Sources, c: &Config) -> Result<()> {
+    let known = ["all", "none", "jsonl", "tensorboard"];
+    let unknown = c.report_to.iter().find(|r| !known.contains(&r.as_str()));
+    let alone = c.report_to.len() <= 1 || !c.report_to.iter().any(|r| r == "all" || r == "none");
+    if unknown.is_none() && alone {
+        return Ok(());
+    }
+    let label = s.label("report_to");
+    Err(usage_error(format!(
+        "{label}: config key \"report_to\" must be \"all\", \"none\", or a list of \"jsonl\" and \"tensorboard\", \
+         got {:?}",
+        c.report_to
+    )))
 }

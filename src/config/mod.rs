@@ -132,6 +132,14 @@ pub struct Config {
     /// than `early_stopping_threshold` (0: never; HF's `EarlyStoppingCallback`).
     pub early_stopping_patience: u64,
     pub early_stopping_threshold: f64,
+    /// Keep at most this many checkpoints (0: all; HF's `save_total_limit`): the newest, the newest
+    /// resumable and the best by the dev selection metric always stay.
+    pub save_total_limit: u64,
+    /// The final evaluation and `summary.json` use the best checkpoint by the dev selection metric.
+    pub load_best_model_at_end: bool,
+    /// Where training events go (HF's `report_to`): "all" (default), "none", "jsonl"
+    /// (`metrics.jsonl`), "tensorboard" (`runs/events.out.tfevents.*`).
+    pub report_to: Vec<String>,
     /// SQuAD with XLM-R: key the document maps at `len(q) + 2` as transformers 3.3.1 did (the
     /// reference's off-by-one) instead of `len(q) + 3`.
     pub squad_reference_xlmr_offset: bool,
@@ -203,6 +211,9 @@ impl Default for Config {
             ner_score_truncated: true,
             early_stopping_patience: 0,
             early_stopping_threshold: 0.0,
+            save_total_limit: 0,
+            load_best_model_at_end: false,
+            report_to: vec!["all".to_string()],
             squad_reference_xlmr_offset: false,
             model_config: None,
             vocab_file: None,
@@ -212,6 +223,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether `report_to` sends training events to `sink` ("jsonl" or "tensorboard").
+    pub fn reports_to(&self, sink: &str) -> bool {
+        self.report_to.iter().any(|r| r == "all" || r == sink)
+    }
+
     /// The run folder: `<ckpt_dir>/<output_dir>` (`output_dir` "" = `<model_type>-<task>-ckpt`).
     pub fn output_path(&self) -> PathBuf {
         let name = match self.output_dir.as_str() {

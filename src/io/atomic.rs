@@ -46,6 +46,17 @@ pub fn write_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<(
     Ok(())
 }
 
+/// Removes the directory `dir` crash-safely: it is first renamed to a hidden `.tmp-*` sibling (which
+/// [`recover`] clears), so a kill during the removal never leaves a half-deleted `dir` behind.
+pub fn remove_dir(dir: &Path) -> Result<()> {
+    let doomed = temp_sibling(dir);
+    fs::rename(dir, &doomed).with_context(|| format!("cannot move aside {} to delete it", dir.display()))?;
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent);
+    }
+    fs::remove_dir_all(&doomed).with_context(|| format!("cannot delete {}", doomed.display()))
+}
+
 fn temp_sibling(path: &Path) -> PathBuf {
     hidden_sibling(path, "tmp")
 }

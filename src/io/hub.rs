@@ -496,7 +496,8 @@ pub(crate) fn download_bar(name: &str, show: bool) -> ProgressBar {
     } else {
         name.to_string()
     };
-    ProgressBar::new(0).with_style(style).with_prefix(short)
+    // Among the run's bars, so a warning (a retry) is printed above it.
+    super::progress::add(ProgressBar::new(0).with_style(style).with_prefix(short))
 }
 
 /// hf-hub's progress callbacks on our bar (a retry starts the count again from the resume point).

@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct MetricsLog {
     path: PathBuf,
+    /// False with `report_to` leaving out "jsonl": nothing is written.
+    enabled: bool,
     /// Whether this process has checked the file's tail (see [`MetricsLog::append`]).
     checked: std::sync::atomic::AtomicBool,
 }
 
 impl MetricsLog {
-    pub fn new(out: &Path) -> Self {
+    pub fn new(out: &Path, enabled: bool) -> Self {
         Self {
             path: out.join("metrics.jsonl"),
+            enabled,
             checked: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -25,6 +28,9 @@ impl MetricsLog {
     /// goes on. A kill can leave a torn last line, which readers skip; the first append of a
     /// process (a resumed run) cuts such a tail off first, so it never runs into the next line.
     pub fn append(&self, event: &impl Serialize) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
         let mut line = serde_json::to_vec(event)?;
         line.push(b'\n');
         let label = || format!("cannot append to {}", self.path.display());
@@ -147,7 +153,7 @@ mod tests {
     #[test]
     fn events_are_appended_in_place_and_a_torn_tail_is_cut_once() {
         let dir = tempfile::tempdir().unwrap();
-        let log = MetricsLog::new(dir.path());
+        let log = MetricsLog::new(dir.path(), true);
         log.append(&serde_json::json!({"event": "train", "step": 1})).unwrap();
         // A hard link sees later lines only if the file is appended to, not replaced by a rename.
         let link = dir.path().join("link.jsonl");
@@ -157,7 +163,7 @@ mod tests {
         // A kill mid-line, then a resumed run: the torn line goes, the new event starts a line.
         let mut file = std::fs::OpenOptions::new().append(true).open(&link).unwrap();
         file.write_all(br#"{"event": "tra"#).unwrap();
-        let resumed = MetricsLog::new(dir.path());
+        let resumed = MetricsLog::new(dir.path(), true);
         resumed
             .append(&serde_json::json!({"event": "train", "step": 3}))
             .unwrap();

@@ -8,3 +8,4 @@ pub mod hub;
 pub mod metrics_log;
 pub mod progress;
 pub mod results;
+pub mod tensorboard;

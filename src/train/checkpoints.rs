@@ -32,6 +32,11 @@ pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
     )
 }
 
+/// Whether the checkpoint folder `dir` holds the training state `--resume` continues from.
+pub fn is_resumable(dir: &Path) -> bool {
+    dir.join(TRAINER_STATE).is_file()
+}
+
 /// Creates the run folder. One that already holds checkpoints is refused unless `resuming`, or
 /// unless `overwrite` (`overwrite_output_dir`) is true, in which case it is cleared first.
 pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result<()> {
@@ -83,11 +88,16 @@ pub struct History {
     pub log_history: Vec<serde_json::Value>,
     /// The best dev value of the selection metric so far, and its step.
     pub best: Option<(f64, i64)>,
+    /// With early stopping: the evaluations in a row without improvement (HF's
+    /// `EarlyStoppingCallback.early_stopping_patience_counter`), so a resumed run counts on.
+    pub early_stopping_counter: Option<i64>,
 }
 
 /// The name under `stateful_callbacks` that holds our resume position (HF ignores callbacks it does
 /// not have, and `TrainerState.load_from_json` keeps the entry).
 const RESUME_CALLBACK: &str = "KoelectraFtResume";
+/// HF's early-stopping callback state, under `stateful_callbacks`.
+const EARLY_STOPPING_CALLBACK: &str = "EarlyStoppingCallback";
 
 const TRAINER_STATE: &str = "trainer_state.json";
 const OPTIMIZER_STATE: &str = "optimizer.safetensors";
@@ -166,6 +176,21 @@ impl CheckpointWriter<'_> {
         let best_dir = best_dir
             .filter(|d| d.is_dir() || history.best.is_some_and(|(_, step)| step == position.global_step))
             .map(|d| d.display().to_string());
+        let mut callbacks = serde_json::json!({
+            RESUME_CALLBACK: {
+                "args": {},
+                "attributes": {"epoch": position.epoch, "next_batch": position.next_batch, "seed": self.seed}
+            }
+        });
+        if let Some(counter) = history.early_stopping_counter {
+            callbacks[EARLY_STOPPING_CALLBACK] = serde_json::json!({
+                "args": {
+                    "early_stopping_patience": arg("early_stopping_patience"),
+                    "early_stopping_threshold": self.training_args.get("early_stopping_threshold"),
+                },
+                "attributes": {"early_stopping_patience_counter": counter}
+            });
+        }
         serde_json::json!({
             "best_global_step": history.best.map(|(_, step)| step),
             "best_metric": history.best.map(|(value, _)| value),
@@ -182,12 +207,7 @@ impl CheckpointWriter<'_> {
             "num_input_tokens_seen": 0,
             "num_train_epochs": arg("num_train_epochs"),
             "save_steps": arg("save_steps"),
-            "stateful_callbacks": {
-                RESUME_CALLBACK: {
-                    "args": {},
-                    "attributes": {"epoch": position.epoch, "next_batch": position.next_batch, "seed": self.seed}
-                }
-            },
+            "stateful_callbacks": callbacks,
             "total_flos": 0.0,
             "train_batch_size": arg("train_batch_size"),
             "trial_name": null,
@@ -214,7 +234,16 @@ pub fn read_history(dir: &Path) -> History {
         .get("best_metric")
         .and_then(serde_json::Value::as_f64)
         .zip(value.get("best_global_step").and_then(serde_json::Value::as_i64));
-    History { log_history, best }
+    let early_stopping_counter = value
+        .pointer(&format!(
+            "/stateful_callbacks/{EARLY_STOPPING_CALLBACK}/attributes/early_stopping_patience_counter"
+        ))
+        .and_then(serde_json::Value::as_i64);
+    History {
+        log_history,
+        best,
+        early_stopping_counter,
+    }
 }
 
 /// The resume position in a `trainer_state.json`: HF's layout with ours under `stateful_callbacks`,

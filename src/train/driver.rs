@@ -9,12 +9,13 @@ use super::optim::AdamW;
 use super::schedule::ScheduleKind;
 use super::summary::{self, CheckpointResult, RunInfo};
 use super::trainer::{self, Hooks, LoopConfig, Plan, Position, TrainLog};
-use super::{batches, interrupt};
+use super::{batches, interrupt, retention};
 use crate::config::Config;
 use crate::device::amp::Precision;
 use crate::infer::{Evaluation, SplitData, TaskModel};
 use crate::io::metrics_log::{EndEvent, EvalEvent, MetricsLog};
 use crate::io::results::{self, Metrics};
+use crate::io::tensorboard::EventWriter;
 use crate::io::{curves, progress};
 use crate::model::source::ModelSource;
 use crate::model::weights::{self, HeadInfo};
@@ -22,8 +23,9 @@ use crate::model::{Family, ModelConfig};
 use crate::text::Tokenizer;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use tch::nn::VarStore;
 
 /// What the driver needs from a run config.
@@ -40,10 +42,16 @@ pub struct RunSettings {
     pub group_by_length: bool,
     /// Early stopping on the dev selection metric (`early_stopping_patience`, 0 = off).
     pub early_stopping: EarlyStopping,
+    /// `save_total_limit` (0: keep every checkpoint).
+    pub save_total_limit: usize,
+    pub load_best_model_at_end: bool,
     pub loop_config: LoopConfig,
     pub task: String,
     pub model_type: String,
     pub model_name_or_path: String,
+    /// `report_to`: write `metrics.jsonl` / a TensorBoard event file.
+    pub jsonl: bool,
+    pub tensorboard: bool,
     /// The whole config, saved in every checkpoint as `training_args.json`.
     pub training_args: serde_json::Value,
 }
@@ -64,6 +72,10 @@ impl RunSettings {
                 threshold: cfg.early_stopping_threshold,
                 ..EarlyStopping::default()
             },
+            save_total_limit: cfg.save_total_limit as usize,
+            load_best_model_at_end: cfg.load_best_model_at_end,
+            jsonl: cfg.reports_to("jsonl"),
+            tensorboard: cfg.reports_to("tensorboard"),
             loop_config: loop_config(cfg),
             task: cfg.task.clone(),
             model_type: cfg.model_type.clone(),
@@ -139,6 +151,49 @@ struct RunContext<'a> {
     vs: &'a VarStore,
     family: &'static Family,
     log: MetricsLog,
+    board: Option<Board>,
+}
+
+/// The run's TensorBoard event file (`<out>/runs/`), and which evaluations it holds already.
+struct Board {
+    writer: RefCell<EventWriter>,
+    written: RefCell<HashSet<(String, i64)>>,
+}
+
+impl Board {
+    fn open(out: &Path) -> Result<Self> {
+        let writer = EventWriter::create(&out.join("runs"))?;
+        log::info!("TensorBoard events in {}", writer.path().display());
+        Ok(Self {
+            writer: RefCell::new(writer),
+            written: RefCell::default(),
+        })
+    }
+
+    /// `train/loss`, `train/learning_rate`, `train/grad_norm`, `train/samples_per_second`.
+    fn train(&self, event: &TrainLog) -> Result<()> {
+        let mut values = vec![("train/loss", event.loss), ("train/learning_rate", event.lr)];
+        if event.grad_norm.is_finite() {
+            values.push(("train/grad_norm", event.grad_norm));
+        }
+        values.push(("train/samples_per_second", event.samples_per_second));
+        self.writer.borrow_mut().scalars(event.step, &values)
+    }
+
+    /// `<split>/loss` and `<split>/<metric>` at `step`, once per split and step (the final pass
+    /// re-evaluates checkpoints that training evaluated already).
+    fn eval(&self, split: &str, step: i64, eval: &Evaluation) -> Result<()> {
+        if !self.written.borrow_mut().insert((split.to_string(), step)) {
+            return Ok(());
+        }
+        let mut values: Vec<(String, f64)> = vec![];
+        if eval.loss.is_finite() {
+            values.push((format!("{split}/loss"), eval.loss));
+        }
+        values.extend(eval.metrics.iter().map(|(k, v)| (format!("{split}/{k}"), *v)));
+        let values: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        self.writer.borrow_mut().scalars(step, &values)
+    }
 }
 
 /// A whole run once the data and model are ready: the output folder, the feature events, training
@@ -156,21 +211,22 @@ pub fn execute<T: TaskModel>(
         settings,
         vs,
         family: saving.model_config.family,
-        log: MetricsLog::new(&settings.out),
+        log: MetricsLog::new(&settings.out, settings.jsonl),
+        board: settings.tensorboard.then(|| Board::open(&settings.out)).transpose()?,
     };
     let all = [splits.train, splits.dev, splits.test];
     for stats in all.into_iter().flatten().filter_map(SplitData::stats) {
         ctx.log.append(stats)?;
     }
-    let mut dev_results = HashMap::new();
+    let mut trained = Trained::default();
     if let Some(train_split) = splits.train {
-        dev_results = train(&ctx, task, train_split, splits.eval_during_training, saving)?;
+        trained = train(&ctx, task, train_split, splits.eval_during_training, saving)?;
     }
     if settings.do_eval {
         let Some(test) = splits.test else {
             bail!("do_eval is true but the config names no file to evaluate (test_file / predict_file)");
         };
-        final_pass(&ctx, task, test, splits.dev, &dev_results)?;
+        final_pass(&ctx, task, test, splits.dev, &trained)?;
     }
     ctx.finish()
 }
@@ -185,15 +241,23 @@ fn open_output(settings: &RunSettings, training: bool) -> Result<()> {
     }
 }
 
+/// What training leaves for the final pass.
+#[derive(Default)]
+struct Trained {
+    /// The dev metrics seen during training, by step.
+    dev_results: HashMap<i64, Metrics>,
+    /// HF's `log_history` of the whole run (a resumed run's included).
+    log_history: Vec<serde_json::Value>,
+}
+
 /// Trains on `train`, evaluating `eval_split` every `logging_steps` and saving checkpoints.
-/// Returns the dev metrics seen during training, by step.
 fn train<T: TaskModel>(
     ctx: &RunContext,
     task: &T,
     train: &T::Split,
     eval_split: Option<&T::Split>,
     saving: Saving,
-) -> Result<HashMap<i64, Metrics>> {
+) -> Result<Trained> {
     let settings = ctx.settings;
     let loop_cfg = &settings.loop_config;
     let lengths = train.lengths();
@@ -233,6 +297,8 @@ fn train<T: TaskModel>(
         head: saving.head,
         tokenizer: saving.tokenizer,
     };
+    let mut early_stopping = settings.early_stopping;
+    early_stopping.without_improvement = history.early_stopping_counter.unwrap_or(0);
     let mut hooks = TrainHooks {
         ctx,
         task,
@@ -241,7 +307,7 @@ fn train<T: TaskModel>(
         plan,
         dev_results: HashMap::new(),
         history,
-        early_stopping: settings.early_stopping,
+        early_stopping,
         bar: None,
     };
     let seed = loop_cfg.seed;
@@ -256,7 +322,10 @@ fn train<T: TaskModel>(
         bar.finish_and_clear();
     }
     log::info!("training done: {} steps", outcome.position.global_step);
-    Ok(hooks.dev_results)
+    Ok(Trained {
+        dev_results: hooks.dev_results,
+        log_history: hooks.history.log_history,
+    })
 }
 
 /// Evaluates every checkpoint (or the last, without `eval_all_checkpoints`) on test, and on dev
@@ -267,8 +336,9 @@ fn final_pass<T: TaskModel>(
     task: &T,
     test: &T::Split,
     dev: Option<&T::Split>,
-    dev_results: &HashMap<i64, Metrics>,
+    trained: &Trained,
 ) -> Result<()> {
+    let dev_results = &trained.dev_results;
     let out = &ctx.settings.out;
     let test_name = test.name();
     let mut checkpoints = list_checkpoints(out)?;
@@ -281,7 +351,16 @@ fn final_pass<T: TaskModel>(
         return Ok(());
     }
     if !ctx.settings.eval_all_checkpoints {
-        checkpoints = checkpoints.split_off(checkpoints.len() - 1);
+        let steps: Vec<i64> = checkpoints.iter().map(|(s, _)| *s).collect();
+        let best = retention::best_checkpoint_step(&trained.log_history, task.selection_metric(), &steps);
+        let keep = match best.filter(|_| ctx.settings.load_best_model_at_end) {
+            Some(best) => {
+                log::info!("load_best_model_at_end: evaluating checkpoint-{best}, the best on dev");
+                steps.iter().position(|s| *s == best).unwrap_or(steps.len() - 1)
+            }
+            None => checkpoints.len() - 1,
+        };
+        checkpoints = vec![checkpoints.swap_remove(keep)];
     }
     let mut all = Metrics::new();
     let mut checkpoint_results = vec![];
@@ -364,7 +443,10 @@ impl RunContext<'_> {
             log::info!("peak GPU memory {mib:.0} MiB (allocated by tensors)");
         }
         self.log.append(&end)?;
-        curves::write(&self.settings.out)
+        match self.settings.jsonl {
+            true => curves::write(&self.settings.out),
+            false => Ok(()),
+        }
     }
 
     /// Writes the per-eval file, the metrics.jsonl event and the log line of one evaluation.
@@ -382,6 +464,9 @@ impl RunContext<'_> {
             samples_per_second: eval.samples_per_second,
             device_reads: eval.device_reads,
         })?;
+        if let (Some(board), Ok(step)) = (&self.board, step.parse()) {
+            board.eval(split, step, eval)?;
+        }
         let shown: Vec<String> = eval
             .metrics
             .iter()
@@ -494,9 +579,13 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
             event: "train",
             log: event,
         })?;
+        if let Some(board) = &self.ctx.board {
+            board.train(event)?;
+        }
         self.history.log_history.push(serde_json::json!({
             "loss": event.loss,
             "learning_rate": event.lr,
+            "grad_norm": event.grad_norm,
             "epoch": event.epoch,
             "step": event.step,
         }));
@@ -527,8 +616,20 @@ impl<T: TaskModel> Hooks for TrainHooks<'_, T> {
     }
 
     fn save(&mut self, position: Position, optimizer: &AdamW, resumable: bool) -> Result<PathBuf> {
-        self.writer
-            .save(self.ctx.vs, position, optimizer, resumable, &self.history)
+        let stopping = self.early_stopping;
+        self.history.early_stopping_counter = (stopping.patience > 0).then_some(stopping.without_improvement);
+        let dir = self
+            .writer
+            .save(self.ctx.vs, position, optimizer, resumable, &self.history)?;
+        let limit = self.ctx.settings.save_total_limit;
+        if limit > 0 {
+            let metric = self.task.selection_metric();
+            let history = &self.history.log_history;
+            retention::enforce(&self.ctx.settings.out, limit, |steps| {
+                retention::best_checkpoint_step(history, metric, steps)
+            })?;
+        }
+        Ok(dir)
     }
 
     fn should_stop(&self) -> bool {

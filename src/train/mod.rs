@@ -6,6 +6,7 @@ pub mod checkpoints;
 pub mod driver;
 pub mod interrupt;
 pub mod optim;
+pub mod retention;
 pub mod schedule;
 pub mod setup;
 pub mod summary;

@@ -103,6 +103,8 @@ pub struct TrainLog {
     pub epoch: f64,
     pub loss: f64,
     pub lr: f64,
+    /// The gradient norm of the window's last update, before clipping (HF's `grad_norm`).
+    pub grad_norm: f64,
     pub samples_per_second: f64,
     /// Mean wall time per update of the forward passes, the backward passes and the optimizer
     /// (clipping + AdamW + zeroing), in milliseconds.
@@ -313,6 +315,7 @@ impl<'a> Trainer<'a> {
             bail!("step {step}: expected at least 3 values from the device");
         };
         let scale = values.get(3).copied().unwrap_or(1.0);
+        self.window.grad_norm = norm;
         if skipped == 0.0 {
             return Ok(loss);
         }
@@ -453,6 +456,7 @@ struct LogWindow {
     loss_sum: f64,
     finite_losses: usize,
     updates: usize,
+    grad_norm: f64,
     micro_batches: usize,
     samples: usize,
     since: Instant,
@@ -468,6 +472,7 @@ impl LogWindow {
             loss_sum: 0.0,
             finite_losses: 0,
             updates: 0,
+            grad_norm: f64::NAN,
             micro_batches: 0,
             samples: 0,
             since: Instant::now(),
@@ -493,6 +498,7 @@ impl LogWindow {
             epoch,
             loss: self.loss_sum / self.finite_losses.max(1) as f64,
             lr,
+            grad_norm: self.grad_norm,
             samples_per_second: self.samples as f64 / secs,
             forward_ms: per_update(self.forward),
             backward_ms: per_update(self.backward),

@@ -126,15 +126,15 @@ pub fn one_child_at_a_time() -> MutexGuard<'static, ()> {
     CHILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// `koelectra-ft seq-cls` on the demo model and data (configs/nsmc/demo.json), quiet, with each
-/// `KEY=VALUE` of `sets` as a `--set` override.
+/// `koelectra-ft seq-cls` on the tiny templated model and data (tests/fixtures/templated.json, the
+/// fast test fixture; not the README demo), quiet, with each `KEY=VALUE` of `sets` as a `--set` override.
 pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
     let mut args: Vec<String> = [
         "seq-cls",
         "--task",
         "nsmc",
         "--config",
-        "configs/nsmc/demo.json",
+        "tests/fixtures/templated.json",
         "--quiet",
         "--device",
         "cpu",

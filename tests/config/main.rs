@@ -6,3 +6,4 @@ mod common;
 
 mod cli;
 mod config;
+mod trainer_keys;

@@ -20,7 +20,8 @@ struct Outcome {
     rss_mib: i64,
 }
 
-/// The demo run (configs/nsmc/demo.json) on the model folder `model`, its tokenizer from the folder.
+/// The templated fixture's run (tests/fixtures/templated.json) on the model folder `model`, its tokenizer
+/// from the folder.
 // The child is reaped by wait4, which also reports its peak RSS; clippy only knows Child::wait.
 #[allow(clippy::zombie_processes)]
 fn run_on(model: &Path) -> Outcome {

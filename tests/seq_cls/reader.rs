@@ -358,12 +358,38 @@ fn label_maps_follow_the_spec() {
 }
 
 #[test]
-fn project_demo_data_reads_as_nsmc() {
-    let demo = root().join("data/demo/nsmc");
-    for (file, split, rows) in [("ratings_train.txt", "train", 600), ("ratings_test.txt", "test", 200)] {
-        let report = read_examples("nsmc", &demo.join(file), split).unwrap_or_else(|e| panic!("{e:#}"));
-        assert_eq!(report.examples.len(), rows, "{file}");
-        assert_eq!(class_counts("nsmc", &report.examples), [rows / 2, rows / 2], "{file}");
-        assert!(report.examples.iter().all(|e| !e.text_a.is_empty()));
+fn templated_fixture_and_demo_data_read_as_nsmc() {
+    // The tests' templated fixture and the README demo's slice of real NSMC reviews.
+    for (dir, train_rows, test_rows) in [
+        ("tests/fixtures/templated/nsmc", 600, 200),
+        ("data/demo/nsmc", 12_000, 1_000),
+    ] {
+        let mut ids = std::collections::HashSet::new();
+        let mut texts = std::collections::HashSet::new();
+        for (file, split, rows) in [
+            ("ratings_train.txt", "train", train_rows),
+            ("ratings_test.txt", "test", test_rows),
+        ] {
+            let path = root().join(dir).join(file);
+            let report = read_examples("nsmc", &path, split).unwrap_or_else(|e| panic!("{e:#}"));
+            let path = path.display();
+            assert_eq!(report.examples.len(), rows, "{path}");
+            assert_eq!(class_counts("nsmc", &report.examples), [rows / 2, rows / 2], "{path}");
+            for e in &report.examples {
+                assert!(!e.text_a.trim().is_empty(), "{path}: {}", e.guid);
+                let text = e.text_a.split_whitespace().collect::<Vec<_>>().join(" ");
+                // Unique within and across the two files: train and test are disjoint.
+                assert!(texts.insert(text), "{path}: {} repeats a document", e.guid);
+            }
+            let file_ids: Vec<String> = std::fs::read_to_string(root().join(dir).join(file))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| l.split('\t').next().unwrap().to_string())
+                .collect();
+            for id in file_ids {
+                assert!(ids.insert(id.clone()), "{path}: id {id} repeats");
+            }
+        }
     }
 }

@@ -8,4 +8,5 @@ mod amp;
 mod device_cli;
 mod optim;
 mod reliability;
+mod retention;
 mod trainer;

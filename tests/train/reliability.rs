@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tch::Tensor;
 
-/// The demo model and data (configs/nsmc/demo.json), without evaluation, in `dir/run`.
+/// The templated fixture's model and data (tests/fixtures/templated.json), without evaluation, in `dir/run`.
 fn demo_args(dir: &Path, extra: &[&str]) -> Vec<String> {
     let mut sets = vec![
         format!("ckpt_dir={}", dir.display()),
