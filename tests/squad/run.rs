@@ -105,7 +105,7 @@ fn stderr(out: &Output) -> String {
 
 /// Questions, windows and seconds of the binary's log line `<split>: N questions, W windows from F (X.Xs)`.
 fn split_stats(stderr: &str, split: &str) -> (usize, usize, f64) {
-    let tag = format!("] {split}: ");
+    let tag = format!(" INFO  {split}: ");
     let line = stderr
         .lines()
         .find(|l| l.contains(&tag) && l.contains(" windows from "))
