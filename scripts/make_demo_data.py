@@ -24,14 +24,14 @@ import os
 import random
 import sys
 import unicodedata
-from collections import Counter
+
+from make_templated_data import build_vocab, is_punctuation  # the same vocabulary recipe
 
 SEED = 20201026
 N_TRAIN, N_TEST = 12000, 1000
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SOURCE = os.path.join(ROOT, "..", "shared", "data", "nsmc", "ratings_test.txt")
 OUT_DIR = os.path.join(ROOT, "data", "demo", "nsmc")
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_WORDS, MIN_WORD_COUNT = 3000, 2
 MAX_SUFFIXES, MIN_SUFFIX_COUNT = 1500, 3
 
@@ -65,14 +65,6 @@ def candidates(rows):
     return [row for key, row in first.items() if len(labels[key]) == 1]
 
 
-def is_punctuation(ch):
-    """BERT BasicTokenizer's punctuation test (ASCII symbols count too)."""
-    cp = ord(ch)
-    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return True
-    return unicodedata.category(ch).startswith("P")
-
-
 def is_cjk(ch):
     """BERT's CJK ideograph blocks (split into single-char words; Hangul is not among them)."""
     cp = ord(ch)
@@ -99,34 +91,6 @@ def basic_tokenize(text):
         if current:
             words.append(current)
     return words
-
-
-def build_vocab(texts):
-    words = [w for t in texts for w in basic_tokenize(t)]
-    vocab, seen = [], set()
-
-    def add(token):
-        if token not in seen:
-            seen.add(token)
-            vocab.append(token)
-
-    for token in SPECIALS:
-        add(token)
-    char_counts = Counter(ch for w in words for ch in w)
-    chars = sorted(char_counts, key=lambda c: (-char_counts[c], c))
-    for ch in chars:
-        add(ch)
-    for ch in chars:
-        add("##" + ch)
-    word_counts = Counter(w for w in words if len(w) > 1)
-    frequent = [w for w, c in word_counts.items() if c >= MIN_WORD_COUNT]
-    for word in sorted(frequent, key=lambda w: (-word_counts[w], w))[:MAX_WORDS]:
-        add(word)
-    suffix_counts = Counter("##" + w[k:] for w in words for k in range(1, len(w) - 1))
-    frequent = [s for s, c in suffix_counts.items() if c >= MIN_SUFFIX_COUNT]
-    for suffix in sorted(frequent, key=lambda s: (-suffix_counts[s], s))[:MAX_SUFFIXES]:
-        add(suffix)
-    return vocab
 
 
 def write_ratings(path, rows):
@@ -157,7 +121,8 @@ def main():
 
     assert not {r[0] for r in train} & {r[0] for r in test}, "shared id"
     assert not {key(r) for r in train} & {key(r) for r in test}, "shared document"
-    vocab = build_vocab([doc for _, doc, _ in train])
+    words = [w for _, doc, _ in train for w in basic_tokenize(doc)]
+    vocab = build_vocab(words, MAX_WORDS, MIN_WORD_COUNT, MAX_SUFFIXES, MIN_SUFFIX_COUNT)
 
     os.makedirs(OUT_DIR, exist_ok=True)
     write_ratings(os.path.join(OUT_DIR, "ratings_train.txt"), train)

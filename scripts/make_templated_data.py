@@ -177,8 +177,10 @@ def basic_tokenize(text):
     return words
 
 
-def build_vocab(texts):
-    words = [w for t in texts for w in basic_tokenize(t)]
+def build_vocab(words, max_words=MAX_WORDS, min_word_count=MIN_WORD_COUNT, max_suffixes=MAX_SUFFIXES,
+                min_suffix_count=MIN_SUFFIX_COUNT):
+    """WordPiece vocabulary from tokenized words: SPECIALS, every char and its ## form by frequency, the
+    frequent whole words, then the frequent word suffixes as ## pieces. make_demo_data.py uses it too."""
     vocab, seen = [], set()
 
     def add(token):
@@ -195,12 +197,12 @@ def build_vocab(texts):
     for ch in chars:
         add("##" + ch)
     word_counts = Counter(w for w in words if len(w) > 1)
-    frequent = [w for w, c in word_counts.items() if c >= MIN_WORD_COUNT]
-    for word in sorted(frequent, key=lambda w: (-word_counts[w], w))[:MAX_WORDS]:
+    frequent = [w for w, c in word_counts.items() if c >= min_word_count]
+    for word in sorted(frequent, key=lambda w: (-word_counts[w], w))[:max_words]:
         add(word)
     suffix_counts = Counter("##" + w[k:] for w in words for k in range(1, len(w) - 1))
-    frequent = [s for s, c in suffix_counts.items() if c >= MIN_SUFFIX_COUNT]
-    for suffix in sorted(frequent, key=lambda s: (-suffix_counts[s], s))[:MAX_SUFFIXES]:
+    frequent = [s for s, c in suffix_counts.items() if c >= min_suffix_count]
+    for suffix in sorted(frequent, key=lambda s: (-suffix_counts[s], s))[:max_suffixes]:
         add(suffix)
     return vocab
 
@@ -225,7 +227,7 @@ def main():
     rng.shuffle(test)
     ids = rng.sample(range(1_000_000, 10_000_000), N_TRAIN + N_TEST)
 
-    vocab = build_vocab([t for t, _ in train])
+    vocab = build_vocab([w for t, _ in train for w in basic_tokenize(t)])
     known_chars = {t for t in vocab if len(t) == 1}
     missing = sorted({ch for t, _ in test for w in basic_tokenize(t) for ch in w} - known_chars)
     if missing:
