@@ -14,12 +14,12 @@ use tch::{nn::VarStore, Tensor};
 /// `dir` itself when it is a checkpoint with training state, else the newest such `checkpoint-*`
 /// in the run folder `dir`.
 pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
-    if dir.join(TRAINER_STATE).is_file() {
+    if is_resumable(dir) {
         return Ok(dir.to_path_buf());
     }
     atomic::recover(dir)?;
     let checkpoints = list_checkpoints(dir)?;
-    if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| c.join(TRAINER_STATE).is_file()) {
+    if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| is_resumable(c)) {
         return Ok(newest.clone());
     }
     if checkpoints.is_empty() {
