@@ -99,7 +99,8 @@ def main() -> None:
     rows = {}
     rows["koelectra-ft (default: group_by_length)"] = [run_ours(model, args.steps_ours, args.threads, True)
                                                        for _ in range(args.runs)]
-    rows["koelectra-ft (group_by_length: false)"] = [run_ours(model, args.steps_ours, args.threads, False)]
+    rows["koelectra-ft (group_by_length: false)"] = [run_ours(model, args.steps_ours, args.threads, False)
+                                                     for _ in range(args.runs)]
     rows["HF, padding=max_length (reference)"] = [run_hf(model, "max_length", args.steps_hf, args.threads)
                                                   for _ in range(args.runs)]
     rows["HF, dynamic padding (tuned peer)"] = [run_hf(model, "longest", args.steps_hf, args.threads)
@@ -118,6 +119,10 @@ def main() -> None:
         r = {k: ours[k] / medians[name][k] for k in METRICS}
         print(f"| {name} | {r['train_samples_per_s']:.2f}× | {r['eval_samples_per_s']:.2f}× | "
               f"{r['feature_rows_per_s']:.2f}× | {r['peak_rss_mib']:.2f}× |")
+    plain = medians["koelectra-ft (group_by_length: false)"]["train_samples_per_s"]
+    peer = medians["HF, dynamic padding (tuned peer)"]["train_samples_per_s"]
+    print(f"\noverhead only (group_by_length: false vs HF dynamic padding, medians of {args.runs}): "
+          f"{plain:.1f} vs {peer:.1f} train samples/s = {plain / peer:.2f}×")
     split = rows["koelectra-ft (default: group_by_length)"][0]["time_split_ms"]
     print(f"\nkoelectra-ft time per update (first run): forward {split['forward_ms']:.0f} ms, "
           f"backward {split['backward_ms']:.0f} ms, optimizer {split['optimizer_ms']:.0f} ms")

@@ -15,6 +15,9 @@ Each run only overrides where things are (data_dir, ckpt_dir, model_name_or_path
 (max_steps=2, save_steps=2, logging_steps=2). Checked per run: exit 0, a summary.json with the test
 split's metrics, that transformers' AutoModelFor*.from_pretrained reads the saved checkpoint back
 with no missing or unexpected weights, and that `koelectra-ft predict` answers one input from it. One line per run, then a summary; exit 1 if any run failed.
+
+Two more runs use XLM-R's slow tokenizer (`--set xlmr_slow_tokenizer=true`, on nsmc and korquad): the
+run and `predict` on its checkpoint must both say that they tokenize with it.
 """
 import argparse
 import json
@@ -161,8 +164,12 @@ PREDICT_INPUT = {  # one input line per subcommand, in `predict`'s format
 }
 
 
-def check_predict(binary: Path, task: str, checkpoint: Path, env: dict) -> str:
-    """`predict` reads the checkpoint (model and tokenizer) and answers one line of JSON."""
+SLOW_TOKENIZER_LOG = "tokenizer: XLMRobertaTokenizer (slow"
+
+
+def check_predict(binary: Path, task: str, checkpoint: Path, env: dict, slow: bool) -> str:
+    """`predict` reads the checkpoint (model and tokenizer) and answers one line of JSON; a run trained
+    with XLM-R's slow tokenizer is predicted with it too."""
     sub = TASKS[task][0]
     line = PREDICT_INPUT[f"{sub} pair" if task in PAIR_TASKS else sub]
     proc = subprocess.run([str(binary), "predict", "--model", str(checkpoint), "--device", "cpu"],
@@ -175,21 +182,26 @@ def check_predict(binary: Path, task: str, checkpoint: Path, env: dict) -> str:
         json.loads(out[0])
     except ValueError:
         return f"predict printed no JSON: {out[0][:200]}"
+    if slow and SLOW_TOKENIZER_LOG not in proc.stderr:
+        return "predict did not use the slow XLM-R tokenizer the run was trained with"
     return ""
 
 
-def run_one(binary: Path, task: str, family: str, model: Path, data: Path, work: Path) -> tuple[bool, str]:
+def run_one(binary: Path, task: str, family: str, model: Path, data: Path, work: Path,
+            slow: bool = False) -> tuple[bool, str]:
     sub, auto_cls = TASKS[task]
-    ckpt = work / f"{task}-{family}"
+    ckpt = work / f"{task}-{family}{'-slow' if slow else ''}"
     cmd = [str(binary), sub, "--task", task, "--config", f"configs/{task}/{family}.json", "--device", "cpu",
            "--quiet", "--set", f"data_dir={data}", "--set", f"ckpt_dir={ckpt}", "--set",
            f"model_name_or_path={model}", "--set", "max_steps=2", "--set", "save_steps=2", "--set",
-           "logging_steps=2"]
+           "logging_steps=2"] + (["--set", "xlmr_slow_tokenizer=true"] if slow else [])
     env = dict(os.environ, KOELECTRA_FT_CACHE="off", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         err = [line for line in proc.stderr.splitlines() if line.startswith("error:")] or proc.stderr.splitlines()[-3:]
         return False, f"exit {proc.returncode}: {' | '.join(err)}"
+    if slow and SLOW_TOKENIZER_LOG not in proc.stderr:
+        return False, "the run did not log the slow XLM-R tokenizer"
     summaries = list(ckpt.glob("*/summary.json"))
     if len(summaries) != 1:
         return False, f"expected one summary.json under {ckpt}, found {len(summaries)}"
@@ -201,7 +213,7 @@ def run_one(binary: Path, task: str, family: str, model: Path, data: Path, work:
     problem = check_reload(auto_cls, checkpoint)
     if problem:
         return False, problem
-    problem = check_predict(binary, task, checkpoint, env)
+    problem = check_predict(binary, task, checkpoint, env, slow)
     if problem:
         return False, problem
     headline = ["acc", "f1", "spearmanr", "official_exact_match", "official_f1"]
@@ -235,7 +247,18 @@ def main() -> int:
             runs += 1
             failures += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {task}/{family}.json ({time.time() - t0:.1f}s): {what}", flush=True)
-    print(f"families_e2e: {runs - failures} of {runs} reference configs ran end to end in {time.time() - started:.0f}s"
+    slow_runs = 0
+    for task in ("nsmc", "korquad"):
+        if args.only and f"{task}/xlm-roberta" not in args.only:
+            continue
+        t0 = time.time()
+        ok, what = run_one(binary, task, "xlm-roberta", models["xlm-roberta"], work / "data", work / "runs", slow=True)
+        slow_runs += 1
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {task}/xlm-roberta.json + xlmr_slow_tokenizer ({time.time() - t0:.1f}s): "
+              f"{what}", flush=True)
+    print(f"families_e2e: {runs + slow_runs - failures} of {runs + slow_runs} runs ended well ({runs} reference "
+          f"configs, {slow_runs} with xlmr_slow_tokenizer) in {time.time() - started:.0f}s"
           + (f" (work folder {work})" if args.keep else ""))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -133,6 +133,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("load_best_model_at_end", KeyKind::Bool),
     ("report_to", KeyKind::StrList),
     ("squad_reference_xlmr_offset", KeyKind::Bool),
+    ("xlmr_slow_tokenizer", KeyKind::Bool),
     ("model_config", KeyKind::OptObject),
     ("vocab_file", KeyKind::OptStr),
     ("resume_from_checkpoint", KeyKind::Str),

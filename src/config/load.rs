@@ -9,8 +9,8 @@ use anyhow::Result;
 use serde_json::{Map, Value};
 
 use super::keys::{closest_key, key_kind, KeyKind, REQUIRED_KEYS};
+use super::schedule::{ScheduleKind, POLYNOMIAL_LR_END};
 use super::{usage_error, Config};
-use crate::train::schedule::{ScheduleKind, POLYNOMIAL_LR_END};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_configs.rs"));
 
@@ -232,6 +232,9 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
     }
     check_load_best(s, c)?;
     check_report_to(s, c)?;
+    if let Err(e) = c.check_xlmr_slow_tokenizer() {
+        return Err(usage_error(format!("{}: {e:#}", s.label("xlmr_slow_tokenizer"))));
+    }
     check(s, "adam_epsilon", c.adam_epsilon > 0.0, "> 0", c.adam_epsilon)?;
     check(s, "max_grad_norm", c.max_grad_norm >= 0.0, ">= 0", c.max_grad_norm)?;
     if c.fp16 && c.bf16 {

@@ -10,6 +10,7 @@
 pub mod device;
 pub mod keys;
 pub mod load;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 
@@ -143,6 +144,10 @@ pub struct Config {
     /// SQuAD with XLM-R: key the document maps at `len(q) + 2` as transformers 3.3.1 did (the
     /// reference's off-by-one) instead of `len(q) + 3`.
     pub squad_reference_xlmr_offset: bool,
+    /// XLM-R: tokenize as transformers' slow `XLMRobertaTokenizer` (what the reference scripts
+    /// used): sentencepiece's own normalization and tie-breaking, and the slow pair-truncation
+    /// rule, instead of `XLMRobertaTokenizerFast`. Needs `sentencepiece.bpe.model`.
+    pub xlmr_slow_tokenizer: bool,
     /// HF-style ELECTRA `config.json` object to build a model from scratch (demo runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_config: Option<Value>,
@@ -215,6 +220,7 @@ impl Default for Config {
             load_best_model_at_end: false,
             report_to: vec!["all".to_string()],
             squad_reference_xlmr_offset: false,
+            xlmr_slow_tokenizer: false,
             model_config: None,
             vocab_file: None,
             resume_from_checkpoint: String::new(),
@@ -267,4 +273,20 @@ impl Config {
     pub fn task_kind(&self) -> Option<TaskKind> {
         TaskKind::of_task(&self.task)
     }
+
+    /// `xlmr_slow_tokenizer` picks between XLM-R's two tokenizers, so it is refused for another
+    /// `model_type` (one line, naming the key) rather than silently ignored.
+    pub fn check_xlmr_slow_tokenizer(&self) -> anyhow::Result<()> {
+        if !self.xlmr_slow_tokenizer || self.model_type == XLMR_MODEL_TYPE {
+            return Ok(());
+        }
+        Err(usage_error(format!(
+            "config key \"xlmr_slow_tokenizer\" is only for XLM-R (model_type \"{XLMR_MODEL_TYPE}\"), not \
+             model_type {:?}: remove it or set it to false",
+            self.model_type
+        )))
+    }
 }
+
+/// The `model_type` of XLM-R runs (the only one `xlmr_slow_tokenizer` applies to).
+pub const XLMR_MODEL_TYPE: &str = "xlm-roberta";

@@ -38,6 +38,8 @@ extern "C" {
     fn kft_cuda_empty_cache() -> c_int;
     fn kft_set_sdp_cudnn(enabled: c_int) -> c_int;
     fn kft_pin_memory(src: *const std::ffi::c_void, out: *mut *mut std::ffi::c_void) -> c_int;
+    fn kft_cpu_generator_seed(seed: *mut u64) -> c_int;
+    fn kft_dropout_mask(like: *const std::ffi::c_void, p: f64, seed: u64, out: *mut *mut std::ffi::c_void) -> c_int;
 }
 
 /// The libtorch handle of a tensor: tch's `C_tensor` is libtorch's `at::Tensor`, which the shim takes.
@@ -229,12 +231,84 @@ pub fn set_sdp_cudnn(enabled: bool) -> Result<()> {
 /// `t.pin_memory()`: a copy of a CPU tensor in page-locked memory.
 pub fn pin_memory(t: &Tensor) -> Result<Tensor> {
     let mut out: *mut std::ffi::c_void = std::ptr::null_mut();
-    // SAFETY: `t` is a live tensor; on success the shim stores a new heap `at::Tensor` in `out`,
-    // which `Tensor::from_ptr` takes ownership of (tch frees it on drop).
-    check(unsafe { kft_pin_memory(ptr(t), &mut out) }, "pinned memory")?;
+    // SAFETY: `t` is a live tensor; on success the shim stores a new heap `at::Tensor` in `out`.
+    let rc = unsafe { kft_pin_memory(ptr(t), &mut out) };
+    new_tensor(rc, out, "pinned memory")
+}
+
+/// A number drawn from the default CPU generator (so `tch::manual_seed` decides it).
+pub fn cpu_generator_seed() -> Result<u64> {
+    let mut seed = 0;
+    // SAFETY: the out-pointer points at a live local.
+    check(unsafe { kft_cpu_generator_seed(&mut seed) }, "CPU generator")?;
+    Ok(seed)
+}
+
+/// A dropout mask for a CPU tensor: `like`'s shape and dtype, each element 0 with probability `p`
+/// (in `[0, 1)`), else `1 / (1 - p)`. Element `i` depends only on `seed` and `i` (a counter-based
+/// generator), not on the thread count. `x * mask` is dropout, several times faster than
+/// libtorch's on the CPU.
+pub fn dropout_mask(like: &Tensor, p: f64, seed: u64) -> Result<Tensor> {
+    let mut out: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: `like` is a live tensor; on success the shim stores a new heap `at::Tensor` in `out`.
+    let rc = unsafe { kft_dropout_mask(ptr(like), p, seed, &mut out) };
+    new_tensor(rc, out, "dropout mask")
+}
+
+/// The tensor a shim call returned through its out-pointer, owned by tch from here on.
+fn new_tensor(rc: c_int, out: *mut std::ffi::c_void, what: &str) -> Result<Tensor> {
+    check(rc, what)?;
     if out.is_null() {
-        bail!("pinned memory: libtorch returned no tensor");
+        bail!("{what}: libtorch returned no tensor");
     }
-    // SAFETY: `out` is a valid, uniquely owned tensor handle (checked non-null above).
+    // SAFETY: on success `out` is a valid heap `at::Tensor` that nothing else owns (checked
+    // non-null above); `Tensor::from_ptr` takes ownership and tch frees it on drop.
     Ok(unsafe { Tensor::from_ptr(out.cast()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        Vec::<f32>::try_from(t.to_kind(Kind::Float).flatten(0, -1)).expect("mask values")
+    }
+
+    #[test]
+    fn dropout_mask_drops_a_fraction_p_and_scales_the_rest() {
+        let like = Tensor::zeros([1000, 1000], (Kind::Float, tch::Device::Cpu));
+        for p in [0.1, 0.5] {
+            let mask = dropout_mask(&like, p, 42).expect("mask");
+            assert_eq!(mask.size(), like.size());
+            let keep = (1.0 / (1.0 - p)) as f32;
+            let v = values(&mask);
+            assert!(v.iter().all(|&x| x == 0.0 || x == keep), "only 0 and {keep}");
+            let dropped = v.iter().filter(|&&x| x == 0.0).count() as f64 / v.len() as f64;
+            // One million draws: the standard deviation of the fraction is at most 5e-4.
+            assert!((dropped - p).abs() < 3e-3, "p {p}: dropped {dropped}");
+        }
+    }
+
+    #[test]
+    fn dropout_mask_depends_on_the_seed_and_the_index_only() {
+        let small = Tensor::zeros([3, 333], (Kind::Float, tch::Device::Cpu));
+        let large = Tensor::zeros([100_001], (Kind::Float, tch::Device::Cpu));
+        let a = values(&dropout_mask(&small, 0.1, 7).expect("mask"));
+        let b = values(&dropout_mask(&large, 0.1, 7).expect("mask"));
+        // Element i of any mask with seed 7 is the same, however the work was split among threads.
+        assert_eq!(a[..], b[..a.len()]);
+        assert_eq!(a, values(&dropout_mask(&small, 0.1, 7).expect("mask")));
+        assert_ne!(a, values(&dropout_mask(&small, 0.1, 8).expect("mask")));
+    }
+
+    #[test]
+    fn dropout_mask_has_the_dtype_of_its_input_and_refuses_bad_p() {
+        for kind in [Kind::BFloat16, Kind::Half, Kind::Double] {
+            let like = Tensor::zeros([4, 8], (kind, tch::Device::Cpu));
+            assert_eq!(dropout_mask(&like, 0.2, 1).expect("mask").kind(), kind);
+        }
+        let like = Tensor::zeros([4], (Kind::Float, tch::Device::Cpu));
+        let err = dropout_mask(&like, 1.0, 1).expect_err("p = 1");
+        assert!(format!("{err:#}").contains("p must be in [0, 1)"), "{err:#}");
+    }
 }

@@ -260,7 +260,7 @@ impl DistilBertEmbeddings {
         let seq_len = input_ids.size()[1];
         let position_ids = Tensor::arange(seq_len, (Kind::Int64, input_ids.device())).unsqueeze(0);
         let xs = input_ids.apply(&self.word_embeddings) + position_ids.apply(&self.position_embeddings);
-        xs.apply(&self.layer_norm).dropout(self.dropout, train)
+        dropout(xs.apply(&self.layer_norm), self.dropout, train)
     }
 }
 
@@ -339,7 +339,7 @@ impl Block for TransformerBlock {
             Activation::Gelu => hidden.gelu("none"),
             Activation::Relu => hidden.relu(),
         };
-        let ffn = hidden.apply(&self.lin2).dropout(self.dropout, train);
+        let ffn = dropout(hidden.apply(&self.lin2), self.dropout, train);
         (ffn + sa).apply(&self.output_layer_norm)
     }
 }

@@ -7,10 +7,11 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
-use tch::{nn, nn::Module, Device, Kind, Tensor};
+use tch::{nn, nn::Module, Kind, Tensor};
 
 use super::layers::{
-    embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
+    attention, dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding,
+    LayerNorm,
 };
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
@@ -339,7 +340,7 @@ impl ElectraEmbeddings {
         let xs = input_ids.apply(&self.word_embeddings)
             + position_ids.apply(&self.position_embeddings)
             + token_type_ids.apply(&self.token_type_embeddings);
-        xs.apply(&self.layer_norm).dropout(self.dropout, train)
+        dropout(xs.apply(&self.layer_norm), self.dropout, train)
     }
 }
 
@@ -373,23 +374,10 @@ impl ElectraSelfAttention {
         let q = split(queries.apply(&self.query));
         let k = split(xs.apply(&self.key));
         let v = split(xs.apply(&self.value));
-        let dropout = if train { self.dropout } else { 0.0 };
-        let ctx = if dropout > 0.0 && q.device() == Device::Cpu {
-            eager_attention(&q, &k, &v, mask, dropout)
-        } else {
-            log_attention_backend(&q, &k, &v, mask, dropout);
-            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false)
-        };
+        let p = if train { self.dropout } else { 0.0 };
+        let ctx = attention(&q, &k, &v, mask, p);
         ctx.transpose(1, 2).contiguous().view([b, -1, h])
     }
-}
-
-/// softmax(q·kᵀ/√d + mask) with dropout, times v: HF's eager attention. On CPU, libtorch's SDPA has
-/// no fused kernel with dropout and its fallback is several times slower than this.
-fn eager_attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) -> Tensor {
-    let scale = 1.0 / (q.size()[3] as f64).sqrt();
-    let scores = q.matmul(&k.transpose(-1, -2)) * scale + mask;
-    scores.softmax(-1, scores.kind()).dropout(dropout, true).matmul(v)
 }
 
 /// HF's extended attention mask, built once per forward: 0 where a key may be attended to, the
@@ -410,32 +398,6 @@ pub fn additive_mask(attention_mask: &Tensor) -> Tensor {
     padding.to_kind(kind) * lowest
 }
 
-/// Logs, once per process and case (training with dropout, or not), which SDPA kernel libtorch
-/// picks for these inputs (`torch._fused_sdp_choice`): flash, memory-efficient, cuDNN or math.
-fn log_attention_backend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) {
-    static LOGGED: [std::sync::Once; 2] = [std::sync::Once::new(), std::sync::Once::new()];
-    LOGGED[usize::from(dropout > 0.0)].call_once(|| {
-        let name = match Tensor::f_internal_fused_sdp_choice(q, k, v, Some(mask), dropout, false, None, false) {
-            Ok(0) => "math (unfused)",
-            Ok(1) => "flash attention",
-            Ok(2) => "memory-efficient attention",
-            Ok(3) => "cuDNN attention",
-            Ok(_) => "another backend",
-            Err(_) => "unknown",
-        };
-        let case = if dropout > 0.0 {
-            "training (dropout)"
-        } else {
-            "no dropout"
-        };
-        log::info!(
-            "attention on {:?}, {case}: SDPA {name} kernel, {:?}",
-            q.device(),
-            q.kind()
-        );
-    });
-}
-
 /// Dense + dropout + residual + LayerNorm, the "output" block used twice per layer.
 #[derive(Debug)]
 pub struct ElectraOutput {
@@ -454,7 +416,7 @@ impl ElectraOutput {
     }
 
     pub fn forward_t(&self, xs: &Tensor, residual: &Tensor, train: bool) -> Tensor {
-        (xs.apply(&self.dense).dropout(self.dropout, train) + residual).apply(&self.layer_norm)
+        (dropout(xs.apply(&self.dense), self.dropout, train) + residual).apply(&self.layer_norm)
     }
 }
 
@@ -565,12 +527,7 @@ impl ElectraClassificationHead {
 impl nn::ModuleT for ElectraClassificationHead {
     /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
     fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
-        hidden
-            .select(1, 0)
-            .dropout(self.dropout, train)
-            .apply(&self.dense)
-            .gelu("none")
-            .dropout(self.dropout, train)
-            .apply(&self.out_proj)
+        let xs = dropout(hidden.select(1, 0), self.dropout, train);
+        dropout(xs.apply(&self.dense).gelu("none"), self.dropout, train).apply(&self.out_proj)
     }
 }

@@ -67,7 +67,7 @@ impl TokenClassifier {
     /// Logits `[batch, seq, num_labels]`.
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let hidden = self.encoder.forward_t(batch, train);
-        hidden.dropout(self.dropout, train).apply(&self.classifier)
+        dropout(hidden, self.dropout, train).apply(&self.classifier)
     }
 
     /// Mean cross-entropy over positions whose label is not -100 (the ignore index).

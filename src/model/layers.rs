@@ -2,7 +2,9 @@
 //!
 //! Built through tch's fallible variable API, so a failed allocation is an error, not a panic.
 use anyhow::Result;
-use tch::{nn, nn::Init, Tensor};
+use tch::{nn, nn::Init, Device, Tensor};
+
+use crate::device::shim;
 
 /// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
 pub fn linear(p: nn::Path, in_dim: i64, out_dim: i64, initializer_range: f64) -> Result<nn::Linear> {
@@ -64,22 +66,59 @@ impl nn::Module for Embedding {
 /// additive `mask` (`[batch, 1, 1, seq]`) and dropout on the probabilities (`0.0` outside training):
 /// libtorch's fused SDPA, except for dropout on the CPU, where its unfused fallback is several times
 /// slower than HF's eager softmax(q·kᵀ/√d + mask)·v.
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) -> Tensor {
-    if dropout > 0.0 && q.device() == tch::Device::Cpu {
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, p: f64) -> Tensor {
+    if p > 0.0 && q.device() == Device::Cpu {
         let scale = 1.0 / (q.size()[3] as f64).sqrt();
         let scores = q.matmul(&k.transpose(-1, -2)) * scale + mask;
-        scores.softmax(-1, scores.kind()).dropout(dropout, true).matmul(v)
+        dropout(scores.softmax(-1, scores.kind()), p, true).matmul(v)
     } else {
-        Tensor::scaled_dot_product_attention(q, k, v, Some(mask), dropout, false, None, false)
+        log_attention_backend(q, k, v, mask, p);
+        Tensor::scaled_dot_product_attention(q, k, v, Some(mask), p, false, None, false)
     }
 }
 
+/// Logs, once per process and case (training with dropout, or not), which SDPA kernel libtorch
+/// picks for these inputs (`torch._fused_sdp_choice`): flash, memory-efficient, cuDNN or math.
+fn log_attention_backend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) {
+    static LOGGED: [std::sync::Once; 2] = [std::sync::Once::new(), std::sync::Once::new()];
+    LOGGED[usize::from(dropout > 0.0)].call_once(|| {
+        let name = match Tensor::f_internal_fused_sdp_choice(q, k, v, Some(mask), dropout, false, None, false) {
+            Ok(0) => "math (unfused)",
+            Ok(1) => "flash attention",
+            Ok(2) => "memory-efficient attention",
+            Ok(3) => "cuDNN attention",
+            Ok(_) => "another backend",
+            Err(_) => "unknown",
+        };
+        let case = if dropout > 0.0 {
+            "training (dropout)"
+        } else {
+            "no dropout"
+        };
+        log::info!(
+            "attention on {:?}, {case}: SDPA {name} kernel, {:?}",
+            q.device(),
+            q.kind()
+        );
+    });
+}
+
 /// `xs` with dropout `p` in training; no kernel runs (and no random number is drawn) when `p` is 0.
+/// On the CPU the mask comes from the shim (`dropout_mask`, several times faster than libtorch's
+/// CPU dropout) with a seed from the default CPU generator, so `tch::manual_seed` decides the
+/// masks; on CUDA libtorch's fused kernel runs.
 pub fn dropout(xs: Tensor, p: f64, train: bool) -> Tensor {
-    if train && p > 0.0 {
-        xs.dropout(p, true)
-    } else {
-        xs
+    if !train || p <= 0.0 {
+        return xs;
+    }
+    if xs.device() != Device::Cpu || p >= 1.0 {
+        return xs.dropout(p, true);
+    }
+    match shim::cpu_generator_seed().and_then(|seed| shim::dropout_mask(&xs, p, seed)) {
+        Ok(mask) => xs * mask,
+        // Forward passes run under `error::catch_panic`, which turns this into the step's error,
+        // as it does for tch's own (panicking) ops.
+        Err(e) => panic!("{e:#}"),
     }
 }
 

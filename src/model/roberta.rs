@@ -102,7 +102,7 @@ impl RobertaEmbeddings {
         // The type-0 row, as `token_type_embeddings(zeros)` gives it at every position.
         let token_type = self.token_type_embeddings.ws.get(0);
         let xs = input_ids.apply(&self.word_embeddings) + token_type + position_ids.apply(&self.position_embeddings);
-        xs.apply(&self.layer_norm).dropout(self.dropout, train)
+        dropout(xs.apply(&self.layer_norm), self.dropout, train)
     }
 }
 

@@ -381,19 +381,7 @@ impl KoBertTokenizer {
                 let budget = max_length
                     .checked_sub(3)
                     .ok_or_else(|| anyhow!("max_length {max_length} leaves no room for the 3 special tokens"))?;
-                let (n1, n2) = (a.len(), b.len());
-                if n1 + n2 > budget {
-                    let remove = n1 + n2 - budget;
-                    let first = n1.abs_diff(n2).min(remove);
-                    let second = remove - first;
-                    let (ra, rb) = if n1 > n2 {
-                        (first + second / 2, second - second / 2)
-                    } else {
-                        (second / 2, first + second - second / 2)
-                    };
-                    a.truncate(n1.saturating_sub(ra));
-                    b.truncate(n2.saturating_sub(rb));
-                }
+                super::truncate_pair_slow(&mut a, &mut b, budget);
                 ids.extend(a);
                 ids.push(sep);
                 type_ids.resize(ids.len(), 0);

@@ -12,6 +12,7 @@ pub mod unicode;
 pub mod unicode_tables;
 pub mod wordpiece;
 pub mod xlmr;
+pub mod xlmr_slow;
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ use anyhow::{bail, Result};
 pub use kobert::KoBertTokenizer;
 pub use wordpiece::WordPieceTokenizer;
 pub use xlmr::XlmRobertaTokenizer;
+pub use xlmr_slow::XlmRobertaSlowTokenizer;
 
 /// One encoded example (not padded): `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -112,6 +114,45 @@ pub fn load_dir(dir: &Path) -> Result<Box<dyn Tokenizer>> {
             dir.display()
         ),
     }
+}
+
+/// XLM-R's slow tokenizer (config key `xlmr_slow_tokenizer`) of a model folder; another family's
+/// folder is refused, naming the key.
+pub fn load_dir_xlmr_slow(dir: &Path) -> Result<Box<dyn Tokenizer>> {
+    match LOADERS.iter().find(|l| (l.applies)(dir)) {
+        Some(loader) if loader.name == xlmr::LOADER.name => Ok(Box::new(XlmRobertaSlowTokenizer::from_dir(dir)?)),
+        Some(loader) => bail!(
+            "config key \"xlmr_slow_tokenizer\" is only for XLM-R, but {} holds a {} tokenizer",
+            dir.display(),
+            loader.name
+        ),
+        None => bail!(
+            "no XLM-R tokenizer in {}: config key \"xlmr_slow_tokenizer\" needs {}",
+            dir.display(),
+            xlmr::MODEL_FILE
+        ),
+    }
+}
+
+/// Longest-first truncation of a pair to `budget` tokens as transformers' slow tokenizers do it
+/// (`truncate_sequences`): the longer input alone loses tokens until both are equally long, then
+/// both lose the rest evenly, the first keeping the extra token of an odd count (the fast
+/// tokenizers give it to the longer input).
+pub(crate) fn truncate_pair_slow<T>(a: &mut Vec<T>, b: &mut Vec<T>, budget: usize) {
+    let (n1, n2) = (a.len(), b.len());
+    if n1 + n2 <= budget {
+        return;
+    }
+    let remove = n1 + n2 - budget;
+    let first = n1.abs_diff(n2).min(remove);
+    let second = remove - first;
+    let (ra, rb) = if n1 > n2 {
+        (first + second / 2, second - second / 2)
+    } else {
+        (second / 2, first + second - second / 2)
+    };
+    a.truncate(n1.saturating_sub(ra));
+    b.truncate(n2.saturating_sub(rb));
 }
 
 /// The tokenizer of a single vocabulary file (`vocab_file`): a `tokenizer.json` loads its folder's

@@ -14,7 +14,8 @@
 //! places that this follows the fast side on: Viterbi ties (equal-score segmentations), runs of
 //! unknown chars (one `<unk>` there, one per char here), NFD (decomposed) Hangul, which the fast
 //! normalizer does not recompose (tokenizers issues 2116 and 2334), and the odd-budget truncation
-//! tie (the slow tokenizer gives the extra token to the first input).
+//! tie (the slow tokenizer gives the extra token to the first input). Config key
+//! `xlmr_slow_tokenizer` switches to [`super::xlmr_slow`], which equals the slow one instead.
 
 use std::fs;
 use std::path::Path;
@@ -180,6 +181,11 @@ impl XlmRobertaTokenizer {
     /// The `tokenizers` tokenizer.
     pub fn inner(&self) -> &tokenizers::Tokenizer {
         &self.inner
+    }
+
+    /// `sentencepiece.bpe.model`'s bytes, when the folder had it.
+    pub fn sentencepiece_model(&self) -> Option<&[u8]> {
+        self.model.as_deref()
     }
 }
 

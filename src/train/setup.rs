@@ -49,8 +49,12 @@ pub fn check_vocab_fits(tokenizer: &dyn Tokenizer, model: &ModelConfig) -> Resul
     Ok(())
 }
 
-/// The tokenizer: `vocab_file` when the config names one, else the model folder's files.
+/// The tokenizer: `vocab_file` when the config names one, else the model folder's files; XLM-R's
+/// slow tokenizer with `xlmr_slow_tokenizer`.
 pub fn load_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Tokenizer>> {
+    if cfg.xlmr_slow_tokenizer {
+        return load_xlmr_slow_tokenizer(cfg, source);
+    }
     if let Some(file) = &cfg.vocab_file {
         return text::load_vocab_file(Path::new(file), cfg.do_lower_case);
     }
@@ -58,4 +62,35 @@ pub fn load_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Toke
         ModelSource::Dir(dir) => text::load_dir(dir),
         ModelSource::Scratch(_) => bail!("config key \"vocab_file\" is needed to build a model from model_config"),
     }
+}
+
+/// `xlmr_slow_tokenizer`: the slow XLM-R tokenizer of the model folder, or of the folder of
+/// `vocab_file` when that names XLM-R's `tokenizer.json` or `sentencepiece.bpe.model`.
+fn load_xlmr_slow_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Tokenizer>> {
+    cfg.check_xlmr_slow_tokenizer()?;
+    let dir = match (&cfg.vocab_file, source) {
+        (Some(file), _) => {
+            let file = Path::new(file);
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name != "tokenizer.json" && name != text::xlmr::MODEL_FILE {
+                bail!(
+                    "config key \"xlmr_slow_tokenizer\" needs \"vocab_file\" to be XLM-R's {} (or the \
+                     tokenizer.json beside it), not {}",
+                    text::xlmr::MODEL_FILE,
+                    file.display()
+                );
+            }
+            file.parent().unwrap_or(Path::new(".")).to_path_buf()
+        }
+        (None, ModelSource::Dir(dir)) => dir.clone(),
+        (None, ModelSource::Scratch(_)) => {
+            bail!("config key \"vocab_file\" is needed to build a model from model_config")
+        }
+    };
+    let tokenizer = text::load_dir_xlmr_slow(&dir)?;
+    log::info!(
+        "tokenizer: XLMRobertaTokenizer (slow; xlmr_slow_tokenizer) from {}",
+        dir.display()
+    );
+    Ok(tokenizer)
 }

@@ -7,3 +7,4 @@ mod common;
 mod cli;
 mod config;
 mod trainer_keys;
+mod xlmr_keys;

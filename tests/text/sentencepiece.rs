@@ -8,6 +8,10 @@
 //!   `XLMRobertaTokenizerFast` (zero mismatches: ids, type ids, offsets) and `XLMRobertaTokenizer`
 //!   (zero mismatches wherever the slow and fast references agree; where they disagree, ours is the
 //!   fast one's, and the number of such inputs is printed).
+//! * XLM-R's slow mode (`xlmr_slow_tokenizer`, [`XlmRobertaSlowTokenizer`]) against
+//!   `XLMRobertaTokenizer`: zero mismatches on every input (ids, type ids, masks, truncated and
+//!   not, NER words); its offsets cover text that sentencepiece normalizes to the piece; its save
+//!   loads in Python with the same ids.
 //! * The sentencepiece engine itself (pieces, ids, spans) on the main model and two tiny models
 //!   with user-defined symbols and unusual normalizer options.
 //!
@@ -24,7 +28,9 @@ use std::time::Instant;
 
 use crate::common::{root, shared, venv_python};
 use koelectra_ft::text::sentencepiece::SentencePiece;
-use koelectra_ft::text::{load_dir, Encoded, KoBertTokenizer, Tokenizer, XlmRobertaTokenizer};
+use koelectra_ft::text::{
+    load_dir, load_dir_xlmr_slow, Encoded, KoBertTokenizer, Tokenizer, XlmRobertaSlowTokenizer, XlmRobertaTokenizer,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use unicode_normalization::UnicodeNormalization;
@@ -75,6 +81,11 @@ fn xlmr_model_only() -> (tempfile::TempDir, XlmRobertaTokenizer) {
     .expect("copy");
     let tok = XlmRobertaTokenizer::from_dir(dir.path()).expect("load XLM-R model-only");
     (dir, tok)
+}
+
+/// The XLM-R fixture's slow mode (`xlmr_slow_tokenizer`).
+fn xlmr_slow() -> XlmRobertaSlowTokenizer {
+    XlmRobertaSlowTokenizer::from_dir(&xlmr_dir()).expect("load XLM-R fixture (slow)")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,10 +509,18 @@ fn kobert_offsets_follow_the_text() {
 // ---------------------------------------------------------------------------------------------
 // XLM-R
 
-/// Ours against the fast reference (exactly) and the slow one (where slow and fast agree).
-fn check_xlmr(group: &str, items: &[(String, Option<String>)], max_length: Option<usize>, toks: &[&dyn Tokenizer]) {
+/// Ours against the fast reference (exactly) and the slow one (where slow and fast agree); the slow
+/// mode against the slow reference on every input.
+fn check_xlmr(
+    group: &str,
+    items: &[(String, Option<String>)],
+    max_length: Option<usize>,
+    toks: &[&dyn Tokenizer],
+    slow_mode: &dyn Tokenizer,
+) {
     let fast = reference(Kind::XlmrFast, items, max_length, true);
     let slow = reference(Kind::XlmrSlow, items, max_length, true);
+    check_xlmr_slow_mode(group, items, max_length, slow_mode, &slow);
     let pairs = as_pairs(items);
     let disagree = fast.iter().zip(&slow).filter(|(f, s)| f != s).count();
     for (n, tok) in toks.iter().enumerate() {
@@ -527,14 +546,192 @@ fn check_xlmr(group: &str, items: &[(String, Option<String>)], max_length: Optio
     }
 }
 
+/// The slow mode equals `XLMRobertaTokenizer` on every input, where it and the fast one disagree too.
+fn check_xlmr_slow_mode(
+    group: &str,
+    items: &[(String, Option<String>)],
+    max_length: Option<usize>,
+    tok: &dyn Tokenizer,
+    slow: &[HfRow],
+) {
+    let start = Instant::now();
+    let ours = tok
+        .encode_batch(&as_pairs(items), max_length.unwrap_or(usize::MAX))
+        .expect("encode_batch");
+    eprintln!(
+        "{group} (slow mode): {} inputs in {:.2} s",
+        items.len(),
+        start.elapsed().as_secs_f64()
+    );
+    let mut m = Mismatches::default();
+    for (i, ((want, got), (a, b))) in slow.iter().zip(&ours).zip(items).enumerate() {
+        compare_encoded(&mut m, &|| format!("input {i}: a={a:?} b={b:?}"), want, got);
+    }
+    m.assert_none(&format!(
+        "{group} (xlmr_slow_tokenizer) vs XLMRobertaTokenizer, max_length {max_length:?}"
+    ));
+}
+
 #[test]
 fn xlmr_data_parity() {
     let items = all_inputs();
     let json = xlmr_json();
     let (_dir, model) = xlmr_model_only();
+    let slow = xlmr_slow();
     for max_length in [None, Some(SMALL_MAX_LEN)] {
-        check_xlmr("XLM-R data", &items, max_length, &[&json, &model]);
+        check_xlmr("XLM-R data", &items, max_length, &[&json, &model], &slow);
     }
+}
+
+/// The slow mode from `sentencepiece.bpe.model` alone equals the one beside `tokenizer.json`, and
+/// differs from the fast tokenizer where the Python tokenizers do (ties, normalization across chars).
+#[test]
+fn xlmr_slow_mode_basics() {
+    let slow = xlmr_slow();
+    let (dir, fast) = xlmr_model_only();
+    let slow_model_only = load_dir_xlmr_slow(dir.path()).expect("slow from the model alone");
+    let items = sample();
+    assert!(encode_all(&slow, &items) == encode_all(slow_model_only.as_ref(), &items));
+    assert_eq!(slow.vocab_size(), fast.vocab_size());
+    assert_eq!(
+        (slow.cls_id(), slow.pad_id(), slow.sep_id(), slow.unk_id()),
+        (0, 1, 2, 3)
+    );
+    assert_eq!(slow.id_to_token(3001).as_deref(), Some("<mask>"));
+    assert_eq!(slow.id_to_token(4).as_deref(), fast.id_to_token(4).as_deref());
+    assert_eq!(slow.pair_separators(), 2);
+    assert_ne!(slow.fingerprint().expect("fp"), fast.fingerprint().expect("fp"));
+    // Cases the two Python tokenizers split differently; ours follow each.
+    let cases: Inputs = ["ㅋㅠ", "ㅜㅜㅜ", "a <mask> b", " <s> x ", "a\u{3000}<mask>"]
+        .iter()
+        .map(|t| (t.to_string(), None))
+        .collect();
+    let want = reference(Kind::XlmrSlow, &cases, None, true);
+    let got = encode_all(&slow, &cases);
+    for ((w, g), (a, _)) in want.iter().zip(&got).zip(&cases) {
+        assert!(same_encoded(w, g), "{a:?}: {:?} vs {:?}", w.input_ids, g.ids);
+    }
+    assert_eq!(slow.tokenize("ㅋㅠ").expect("tokenize"), ["\u{2581}", "큐"]);
+    let fast_ids = fast.encode("ㅋㅠ", None, 64).expect("encode").ids;
+    assert_ne!(fast_ids, got[0].ids, "the fast tokenizer does not join ㅋㅠ");
+    // The slow pair rule: a budget of 27 (31 - 4) over 20 + 20 tokens keeps 14 + 13.
+    let long = "가 ".repeat(20);
+    let e = slow.encode(&long, Some(&long), 31).expect("encode");
+    let seps: Vec<usize> = e
+        .ids
+        .iter()
+        .enumerate()
+        .filter(|(_, &i)| i == 2)
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(e.ids.len(), 31);
+    assert_eq!(seps[0] - 1, 14, "{:?}", e.ids);
+    assert!(slow.encode("가", Some("나"), 3).is_err());
+}
+
+/// A folder without `sentencepiece.bpe.model`, or of another family, is refused in one line.
+#[test]
+fn xlmr_slow_mode_needs_the_sentencepiece_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::copy(xlmr_dir().join("tokenizer.json"), dir.path().join("tokenizer.json")).expect("copy");
+    assert!(
+        load_dir(dir.path()).is_ok(),
+        "the fast tokenizer loads from tokenizer.json"
+    );
+    let msg = format!("{:#}", load_dir_xlmr_slow(dir.path()).err().expect("refused"));
+    assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+    assert!(
+        msg.contains("sentencepiece.bpe.model") && msg.contains("xlmr_slow_tokenizer"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'), "{msg}");
+    let msg = format!("{:#}", load_dir_xlmr_slow(&kobert_dir()).err().expect("refused"));
+    assert!(msg.contains("xlmr_slow_tokenizer") && msg.contains("kobert"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+}
+
+/// NER words against `XLMRobertaTokenizer.tokenize`; offsets (no Python reference) as
+/// [`check_slow_offsets`] checks them, on every single text.
+#[test]
+fn xlmr_slow_mode_words_and_offsets() {
+    let slow = xlmr_slow();
+    let words = ner_words();
+    let word_items: Inputs = words.iter().map(|w| (w.clone(), None)).collect();
+    let want_words = reference(Kind::XlmrSlow, &word_items, None, false);
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let ours = slow.encode_words(&refs).expect("encode_words");
+    let mut m = Mismatches::default();
+    for ((w, want), got) in words.iter().zip(&want_words).zip(&ours) {
+        m.compared += 1;
+        m.check("word ids", &|| format!("NER word {w:?}"), &want.input_ids, got);
+    }
+    m.assert_none("XLM-R slow mode NER words vs XLMRobertaTokenizer");
+
+    let mut texts: Vec<String> = edge_cases().into_iter().map(|(a, _)| a).collect();
+    texts.extend(singles(&all_inputs()).into_iter().map(|(a, _)| a));
+    let (mut m, mut joined) = (Mismatches::default(), 0usize);
+    for text in &texts {
+        m.compared += 1;
+        joined += check_slow_offsets(&slow, text, &mut m);
+    }
+    eprintln!(
+        "XLM-R slow mode offsets: {joined} runs of pieces checked together (one char normalized to several pieces)"
+    );
+    m.assert_none("XLM-R slow mode offsets");
+}
+
+/// The offsets of `text`: the ids of `encode`, one per piece of `tokenize`, in order without
+/// overlaps, the added tokens covering their own text, and every other piece covering text that
+/// sentencepiece normalizes to it (leading `▁` aside). Where one char normalizes to several pieces
+/// (NFKC `㈜` → `(주)`, `½` → `1⁄2`), sentencepiece ends every piece but the last before that char
+/// (`▁1` of ` ½` covers the space, `⁄` nothing): such a run is checked as one, the pieces joined
+/// against their joint span. Returns the number of such runs.
+fn check_slow_offsets(slow: &XlmRobertaSlowTokenizer, text: &str, m: &mut Mismatches) -> usize {
+    const ADDED: [&str; 5] = ["<s>", "</s>", "<unk>", "<pad>", "<mask>"];
+    let normalizer = slow.sentencepiece().normalizer();
+    let trim = |s: &str| s.trim_start_matches('\u{2581}').to_owned();
+    let chars: Vec<char> = text.chars().collect();
+    let toks = slow.encode_offsets(text).expect("offsets");
+    let pieces = slow.tokenize(text).expect("tokenize");
+    let enc = slow.encode(text, None, usize::MAX).expect("encode");
+    let ids: Vec<i64> = toks.iter().map(|t| t.0).collect();
+    let ctx = || format!("{text:?}");
+    if !m.check("ids", &ctx, &enc.ids[1..enc.ids.len() - 1].to_vec(), &ids)
+        || !m.check("piece count", &ctx, &pieces.len(), &toks.len())
+    {
+        return 0;
+    }
+    let (mut prev_end, mut joined) = (0, 0);
+    // The open run: its first char and its pieces joined.
+    let mut run: Option<(usize, String, usize)> = None;
+    for (&(id, (s, e)), piece) in toks.iter().zip(&pieces) {
+        let ctx = || format!("{text:?}: piece {piece:?} (id {id}) at ({s}, {e})");
+        let ordered = prev_end <= s && s <= e && e <= chars.len();
+        if !m.check("in order, without overlap, in range", &ctx, &true, &ordered) {
+            return joined;
+        }
+        prev_end = e;
+        if ADDED.contains(&piece.as_str()) {
+            m.check("no open run before an added token", &ctx, &None, &run);
+            m.check("added token text", &ctx, piece, &chars[s..e].iter().collect());
+            run = None;
+            continue;
+        }
+        let (start, mut joint, count) = run.take().unwrap_or((s, String::new(), 0));
+        joint.push_str(piece);
+        let covered: String = chars[start..e].iter().collect();
+        let normalized = trim(&normalizer.normalize(&covered).expect("normalize").0);
+        if trim(&joint) == normalized {
+            joined += usize::from(count > 0);
+        } else if trim(&joint).starts_with(&normalized) {
+            // The piece ends inside a char that normalizes to more (its span stops before it).
+            run = Some((start, joint, count + 1));
+        } else {
+            m.check("normalized span text", &ctx, &trim(&joint), &normalized);
+        }
+    }
+    m.check("no run left open", &ctx, &None, &run);
+    joined
 }
 
 #[test]
@@ -853,6 +1050,31 @@ fn save_then_load_dir_round_trips() {
             }
         }
     }
+    // The slow mode saves the HF layout (both files), reloads the same, and XLMRobertaTokenizer
+    // reads that save with the same ids.
+    let slow = xlmr_slow();
+    let want = encode_all(&slow, &items);
+    let dir = tempfile::tempdir().expect("tempdir");
+    slow.save(dir.path()).expect("save");
+    for f in ["tokenizer.json", "sentencepiece.bpe.model", "tokenizer_config.json"] {
+        assert!(dir.path().join(f).is_file(), "slow mode save: no {f}");
+    }
+    let back = load_dir_xlmr_slow(dir.path()).expect("reload");
+    assert_eq!(back.fingerprint().expect("fp"), slow.fingerprint().expect("fp"));
+    assert!(
+        encode_all(back.as_ref(), &items) == want,
+        "slow mode save round trip differs"
+    );
+    let mut args = vec!["--kind".to_owned(), "xlmr-slow".to_owned(), "--dir".to_owned()];
+    args.push(dir.path().display().to_string());
+    let rows: Vec<HfRow> = serde_json::from_slice(&run_script(&args, &items, "XLM-R slow mode save")).expect("parse");
+    let mut m = Mismatches::default();
+    let ours = slow.encode_batch(&as_pairs(&items), usize::MAX).expect("encode");
+    for ((want, got), (a, b)) in rows.iter().zip(&ours).zip(&items) {
+        compare_encoded(&mut m, &|| format!("a={a:?} b={b:?}"), want, got);
+    }
+    m.assert_none("XLMRobertaTokenizer on our slow-mode save");
+
     // Python loads our KoBERT save with the same ids.
     let dir = tempfile::tempdir().expect("tempdir");
     k.save(dir.path()).expect("save");

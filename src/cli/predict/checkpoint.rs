@@ -32,8 +32,22 @@ impl FineTuned {
         }
         let model = ModelConfig::from_file(&config_path)?;
         let head = head_kind(&model, &config_path)?;
-        let tokenizer = text::load_dir(dir)?;
-        let run = run_config(dir, tokenizer.as_ref())?;
+        let trained = training_args(dir)?;
+        // The checkpoint tokenizes as its training did (`xlmr_slow_tokenizer`).
+        let tokenizer = match &trained {
+            Some(run) if run.xlmr_slow_tokenizer => {
+                log::info!("tokenizer: XLMRobertaTokenizer (slow), as the run was trained (xlmr_slow_tokenizer)");
+                text::load_dir_xlmr_slow(dir)?
+            }
+            _ => text::load_dir(dir)?,
+        };
+        let run = trained.unwrap_or_else(|| {
+            log::info!("{}: no training_args.json, using default lengths", dir.display());
+            Config {
+                do_lower_case: tokenizer.do_lower_case(),
+                ..Config::default()
+            }
+        });
         Ok(Self {
             dir: dir.to_path_buf(),
             head,
@@ -59,20 +73,18 @@ fn head_kind(model: &ModelConfig, path: &Path) -> Result<HeadKind> {
     HeadKind::from_architecture(name).with_context(|| path.display().to_string())
 }
 
-/// The run's config from `training_args.json`, or the defaults (with the tokenizer's lowercasing)
-/// when the checkpoint has none. Keys this version does not know are ignored.
-fn run_config(dir: &Path, tokenizer: &dyn Tokenizer) -> Result<Config> {
+/// The run's config from `training_args.json`, `None` when the checkpoint has none (the defaults
+/// apply then). Keys this version does not know are ignored.
+fn training_args(dir: &Path) -> Result<Option<Config>> {
     let path = dir.join("training_args.json");
     if !path.is_file() {
-        log::info!("{}: no training_args.json, using default lengths", dir.display());
-        return Ok(Config {
-            do_lower_case: tokenizer.do_lower_case(),
-            ..Config::default()
-        });
+        return Ok(None);
     }
     let text = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)?;
     let mut map: Map<String, Value> =
         serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON object", path.display()))?;
     map.retain(|key, _| config::key_kind(key).is_some());
-    serde_json::from_value(Value::Object(map)).with_context(|| format!("{}: not a run config", path.display()))
+    serde_json::from_value(Value::Object(map))
+        .map(Some)
+        .with_context(|| format!("{}: not a run config", path.display()))
 }
