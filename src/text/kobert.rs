@@ -34,7 +34,7 @@ use unicode_normalization::char::decompose_compatible;
 
 use super::python::{is_py_whitespace, universal_lines};
 use super::sentencepiece::{SentencePiece, SpToken};
-use super::{Encoded, Loader, Tokenizer};
+use super::{split_on_tokens, Encoded, Loader, Tokenizer};
 use crate::limits;
 
 /// The model file name of the KoBERT hub folders (`VOCAB_FILES_NAMES["vocab_file"]`).
@@ -195,7 +195,7 @@ impl KoBertTokenizer {
     /// `tokenize(text)` as pieces (special tokens as themselves).
     pub fn tokenize(&self, text: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for (chunk, _, special) in split_specials(text) {
+        for (chunk, _, special) in split_on_tokens(text, &SPECIALS) {
             if special {
                 out.push(chunk.to_owned());
             } else {
@@ -208,7 +208,7 @@ impl KoBertTokenizer {
     /// Ids and char offsets of `text` without special tokens.
     fn tokens(&self, text: &str) -> Result<Vec<Tok>> {
         let mut out = Vec::new();
-        for (chunk, base, special) in split_specials(text) {
+        for (chunk, base, special) in split_on_tokens(text, &SPECIALS) {
             if special {
                 let id = self.ids.get(chunk).copied().unwrap_or(self.unk);
                 out.push((i64::from(id), (base, base + chunk.chars().count())));
@@ -396,35 +396,6 @@ impl KoBertTokenizer {
             type_ids,
         })
     }
-}
-
-/// Splits `text` on the special tokens (leftmost match; none is a prefix of another):
-/// `(chunk, char offset of the chunk, is special)`.
-fn split_specials(text: &str) -> Vec<(&str, usize, bool)> {
-    let mut out = Vec::new();
-    let (mut start, mut start_char) = (0usize, 0usize);
-    let mut chars = text.char_indices().enumerate().peekable();
-    while let Some((ci, (bi, _))) = chars.next() {
-        if bi < start {
-            continue;
-        }
-        let Some(tok) = SPECIALS.iter().find(|t| text[bi..].starts_with(**t)) else {
-            continue;
-        };
-        if bi > start {
-            out.push((&text[start..bi], start_char, false));
-        }
-        out.push((*tok, ci, true));
-        start = bi + tok.len();
-        start_char = ci + tok.chars().count();
-        while chars.peek().is_some_and(|(_, (b, _))| *b < start) {
-            chars.next();
-        }
-    }
-    if start < text.len() {
-        out.push((&text[start..], start_char, false));
-    }
-    out
 }
 
 impl Tokenizer for KoBertTokenizer {

@@ -134,6 +134,35 @@ pub fn load_dir_xlmr_slow(dir: &Path) -> Result<Box<dyn Tokenizer>> {
     }
 }
 
+/// Splits `text` on `tokens` (leftmost match; none may be a prefix of another), as the slow
+/// tokenizers' `tokens_trie.split` does: `(chunk, char offset of the chunk, is a token)`.
+pub(crate) fn split_on_tokens<'a>(text: &'a str, tokens: &[&'static str]) -> Vec<(&'a str, usize, bool)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_char) = (0usize, 0usize);
+    let mut chars = text.char_indices().enumerate().peekable();
+    while let Some((ci, (bi, _))) = chars.next() {
+        if bi < start {
+            continue;
+        }
+        let Some(tok) = tokens.iter().find(|t| text[bi..].starts_with(**t)) else {
+            continue;
+        };
+        if bi > start {
+            out.push((&text[start..bi], start_char, false));
+        }
+        out.push((*tok, ci, true));
+        start = bi + tok.len();
+        start_char = ci + tok.chars().count();
+        while chars.peek().is_some_and(|(_, (b, _))| *b < start) {
+            chars.next();
+        }
+    }
+    if start < text.len() {
+        out.push((&text[start..], start_char, false));
+    }
+    out
+}
+
 /// Longest-first truncation of a pair to `budget` tokens as transformers' slow tokenizers do it
 /// (`truncate_sequences`): the longer input alone loses tokens until both are equally long, then
 /// both lose the rest evenly, the first keeping the extra token of an odd count (the fast

@@ -39,7 +39,7 @@ use super::kobert::parallel_map;
 use super::python::is_py_whitespace;
 use super::sentencepiece::SentencePiece;
 use super::xlmr::MODEL_FILE;
-use super::{truncate_pair_slow, Encoded, PieceStyle, Tokenizer, XlmRobertaTokenizer};
+use super::{split_on_tokens, truncate_pair_slow, Encoded, PieceStyle, Tokenizer, XlmRobertaTokenizer};
 
 const BOS: &str = "<s>";
 const PAD: &str = "<pad>";
@@ -226,42 +226,12 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
     out
 }
 
-/// Splits `text` at the added tokens (leftmost match; none is a prefix of another).
+/// Splits `text` at the added tokens.
 fn split_added_tokens(text: &str) -> Vec<Chunk<'_>> {
-    const ADDED: [&str; 5] = [BOS, PAD, EOS, UNK, MASK];
-    let mut out = Vec::new();
-    let (mut from_byte, mut from_char) = (0usize, 0usize);
-    for (char_index, (byte, _)) in text.char_indices().enumerate() {
-        if byte < from_byte {
-            continue;
-        }
-        let Some(token) = ADDED.iter().find(|t| text[byte..].starts_with(**t)) else {
-            continue;
-        };
-        if byte > from_byte {
-            out.push(Chunk {
-                text: &text[from_byte..byte],
-                start: from_char,
-                special: false,
-            });
-        }
-        out.push(Chunk {
-            text: token,
-            start: char_index,
-            special: true,
-        });
-        from_byte = byte + token.len();
-        // The added tokens are ASCII: one char per byte.
-        from_char = char_index + token.len();
-    }
-    if from_byte < text.len() {
-        out.push(Chunk {
-            text: &text[from_byte..],
-            start: from_char,
-            special: false,
-        });
-    }
-    out
+    split_on_tokens(text, &[BOS, PAD, EOS, UNK, MASK])
+        .into_iter()
+        .map(|(text, start, special)| Chunk { text, start, special })
+        .collect()
 }
 
 /// Char index of every byte offset of `text` (`text.len() + 1` entries; a byte inside a char maps
