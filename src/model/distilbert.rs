@@ -11,8 +11,8 @@ use tch::{nn, Kind, Tensor};
 
 use super::electra::additive_mask;
 use super::layers::{
-    attention, dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding,
-    LayerNorm,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
+    MultiHeadAttention,
 };
 use super::weights::{check_layer_count, check_shapes};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
@@ -267,38 +267,30 @@ impl DistilBertEmbeddings {
 /// `MultiHeadSelfAttention`: `q_lin`, `k_lin`, `v_lin`, attention, `out_lin`.
 #[derive(Debug)]
 pub struct MultiHeadSelfAttention {
-    q_lin: nn::Linear,
-    k_lin: nn::Linear,
-    v_lin: nn::Linear,
+    heads: MultiHeadAttention,
     out_lin: nn::Linear,
-    n_heads: i64,
-    dropout: f64,
 }
 
 impl MultiHeadSelfAttention {
     pub fn new(p: nn::Path, cfg: &DistilBertConfig) -> Result<Self> {
         let (d, init) = (cfg.dim, cfg.initializer_range);
         Ok(Self {
-            q_lin: linear(&p / "q_lin", d, d, init)?,
-            k_lin: linear(&p / "k_lin", d, d, init)?,
-            v_lin: linear(&p / "v_lin", d, d, init)?,
+            heads: MultiHeadAttention::new(
+                &p,
+                ["q_lin", "k_lin", "v_lin"],
+                d,
+                cfg.n_heads,
+                cfg.attention_dropout,
+                init,
+            )?,
             out_lin: linear(&p / "out_lin", d, d, init)?,
-            n_heads: cfg.n_heads,
-            dropout: cfg.attention_dropout,
         })
     }
 
     /// Attention of `queries` `[batch, q, dim]` over `xs` `[batch, seq, dim]`, through `out_lin`;
     /// `mask` is [`additive_mask`]'s.
     pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let (b, d) = (xs.size()[0], xs.size()[2]);
-        let split = |t: Tensor| t.view([b, -1, self.n_heads, d / self.n_heads]).transpose(1, 2);
-        let q = split(queries.apply(&self.q_lin));
-        let k = split(xs.apply(&self.k_lin));
-        let v = split(xs.apply(&self.v_lin));
-        let p = if train { self.dropout } else { 0.0 };
-        let ctx = attention(&q, &k, &v, mask, p);
-        ctx.transpose(1, 2).contiguous().view([b, -1, d]).apply(&self.out_lin)
+        self.heads.forward_t(queries, xs, mask, train).apply(&self.out_lin)
     }
 }
 

@@ -10,8 +10,8 @@ use std::path::Path;
 use tch::{nn, nn::Module, Kind, Tensor};
 
 use super::layers::{
-    attention, dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding,
-    LayerNorm,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
+    MultiHeadAttention,
 };
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
@@ -344,42 +344,6 @@ impl ElectraEmbeddings {
     }
 }
 
-/// Multi-head self-attention (`attention.self`) through libtorch's fused SDPA.
-#[derive(Debug)]
-pub struct ElectraSelfAttention {
-    query: nn::Linear,
-    key: nn::Linear,
-    value: nn::Linear,
-    num_heads: i64,
-    dropout: f64,
-}
-
-impl ElectraSelfAttention {
-    pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
-        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
-        Ok(Self {
-            query: linear(&p / "query", h, h, init)?,
-            key: linear(&p / "key", h, h, init)?,
-            value: linear(&p / "value", h, h, init)?,
-            num_heads: cfg.num_attention_heads,
-            dropout: cfg.attention_probs_dropout_prob,
-        })
-    }
-
-    /// Attention of `queries` `[batch, q, hidden]` over `xs` `[batch, seq, hidden]`; `mask`: the
-    /// additive mask of [`additive_mask`], `[batch, 1, 1, seq]`.
-    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let (b, h) = (xs.size()[0], xs.size()[2]);
-        let split = |t: Tensor| t.view([b, -1, self.num_heads, h / self.num_heads]).transpose(1, 2);
-        let q = split(queries.apply(&self.query));
-        let k = split(xs.apply(&self.key));
-        let v = split(xs.apply(&self.value));
-        let p = if train { self.dropout } else { 0.0 };
-        let ctx = attention(&q, &k, &v, mask, p);
-        ctx.transpose(1, 2).contiguous().view([b, -1, h])
-    }
-}
-
 /// HF's extended attention mask, built once per forward: 0 where a key may be attended to, the
 /// dtype's lowest value on padding, `[batch, 1, 1, seq]`, in the dtype the attention runs in (the
 /// autocast dtype under autocast: SDPA wants the mask in the query's dtype).
@@ -423,7 +387,8 @@ impl ElectraOutput {
 /// One post-LN transformer layer.
 #[derive(Debug)]
 pub struct ElectraLayer {
-    attention: ElectraSelfAttention,
+    /// `attention.self`.
+    attention: MultiHeadAttention,
     attention_output: ElectraOutput,
     intermediate: nn::Linear,
     output: ElectraOutput,
@@ -433,7 +398,14 @@ impl ElectraLayer {
     pub fn new(p: nn::Path, cfg: &ElectraConfig) -> Result<Self> {
         let att = &p / "attention";
         Ok(Self {
-            attention: ElectraSelfAttention::new(&att / "self", cfg)?,
+            attention: MultiHeadAttention::new(
+                &(&att / "self"),
+                ["query", "key", "value"],
+                cfg.hidden_size,
+                cfg.num_attention_heads,
+                cfg.attention_probs_dropout_prob,
+                cfg.initializer_range,
+            )?,
             attention_output: ElectraOutput::new(&att / "output", cfg.hidden_size, cfg)?,
             intermediate: linear(
                 &p / "intermediate" / "dense",

@@ -77,6 +77,47 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, p: f64) -> T
     }
 }
 
+/// The multi-head core that ELECTRA/BERT's `attention.self` and DistilBERT's `attention` share:
+/// query, key and value projections, then [`attention`] over `num_heads` heads.
+#[derive(Debug)]
+pub struct MultiHeadAttention {
+    query: nn::Linear,
+    key: nn::Linear,
+    value: nn::Linear,
+    num_heads: i64,
+    dropout: f64,
+}
+
+impl MultiHeadAttention {
+    /// The projections at `p / names` (the family's HF names, e.g. `query`, `key`, `value`),
+    /// created in that order (HF's module order, so a fresh model draws the same init sequence).
+    pub fn new(p: &nn::Path, names: [&str; 3], dim: i64, num_heads: i64, dropout: f64, init: f64) -> Result<Self> {
+        let [q, k, v] = names;
+        Ok(Self {
+            query: linear(p / q, dim, dim, init)?,
+            key: linear(p / k, dim, dim, init)?,
+            value: linear(p / v, dim, dim, init)?,
+            num_heads,
+            dropout,
+        })
+    }
+
+    /// Attention of `queries` `[batch, q, dim]` over `xs` `[batch, seq, dim]`, the heads joined
+    /// back to `[batch, q, dim]`; `mask`: the additive mask, `[batch, 1, 1, seq]`.
+    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+        let (b, d) = (xs.size()[0], xs.size()[2]);
+        let split = |t: Tensor| t.view([b, -1, self.num_heads, d / self.num_heads]).transpose(1, 2);
+        let q = split(queries.apply(&self.query));
+        let k = split(xs.apply(&self.key));
+        let v = split(xs.apply(&self.value));
+        let p = if train { self.dropout } else { 0.0 };
+        attention(&q, &k, &v, mask, p)
+            .transpose(1, 2)
+            .contiguous()
+            .view([b, -1, d])
+    }
+}
+
 /// Logs, once per process and case (training with dropout, or not), which SDPA kernel libtorch
 /// picks for these inputs (`torch._fused_sdp_choice`): flash, memory-efficient, cuDNN or math.
 fn log_attention_backend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, dropout: f64) {
