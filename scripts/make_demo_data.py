@@ -25,7 +25,8 @@ import random
 import sys
 import unicodedata
 
-from make_templated_data import build_vocab, is_punctuation  # the same vocabulary recipe
+from make_templated_data import basic_tokenize as templated_tokenize  # the same vocabulary recipe
+from make_templated_data import build_vocab, is_punctuation
 
 SEED = 20201026
 N_TRAIN, N_TEST = 12000, 1000
@@ -73,24 +74,14 @@ def is_cjk(ch):
             or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
+def is_control(ch):
+    """What BERT's clean_text drops: control and format chars, U+FFFD."""
+    return unicodedata.category(ch) in ("Cc", "Cf") or ch == "\ufffd"
+
+
 def basic_tokenize(text):
     """Whitespace split, then each punctuation char and CJK ideograph on its own (cased: no lowercasing)."""
-    words = []
-    for chunk in text.split():
-        current = ""
-        for ch in chunk:
-            if unicodedata.category(ch) in ("Cc", "Cf") or ch == "\ufffd":
-                continue  # BERT's clean_text drops control chars
-            if is_punctuation(ch) or is_cjk(ch):
-                if current:
-                    words.append(current)
-                    current = ""
-                words.append(ch)
-            else:
-                current += ch
-        if current:
-            words.append(current)
-    return words
+    return templated_tokenize(text, splits=lambda ch: is_punctuation(ch) or is_cjk(ch), drops=is_control)
 
 
 def write_ratings(path, rows):

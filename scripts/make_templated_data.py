@@ -159,13 +159,16 @@ def is_punctuation(ch):
     return unicodedata.category(ch).startswith("P")
 
 
-def basic_tokenize(text):
-    """Whitespace split, then each punctuation char on its own (no lowercasing: the vocab is cased)."""
+def basic_tokenize(text, splits=is_punctuation, drops=lambda ch: False):
+    """Whitespace split, then each char for which `splits` holds on its own (default: punctuation),
+    chars for which `drops` holds left out (no lowercasing: the vocab is cased)."""
     words = []
     for chunk in text.split():
         current = ""
         for ch in chunk:
-            if is_punctuation(ch):
+            if drops(ch):
+                continue
+            if splits(ch):
                 if current:
                     words.append(current)
                     current = ""
