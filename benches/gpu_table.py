@@ -285,7 +285,8 @@ def main() -> None:
     lines.append(
         f"- setup: {settings.get('train_rows', '?')} train / {settings.get('test_rows', '?')} test NSMC rows, "
         f"max_seq_len {settings.get('max_seq_len', '?')}, random batches padded to their longest row "
-        f"(ours: group_by_length={settings.get('group_by_length', '?')}), eval batch {settings.get('eval_batch', '?')}; "
+        f"(ours: group_by_length={settings.get('group_by_length', '?')}, the dense layers on the real tokens "
+        f"where a batch is 1/8 or more padding), eval batch {settings.get('eval_batch', '?')}; "
         f"the first {settings.get('logging_steps', '?')} steps are warm-up (not timed) on both sides; "
         "HF: ElectraForSequenceClassification (eager attention), fused AdamW, autocast (fp16 + GradScaler)")
     lines.append("")

@@ -24,7 +24,8 @@
 #   bash scripts/gpu_check.sh --device cuda     # OUT is set there; about 4-7 minutes on an H100
 # Env: OUT (default /tmp/gpu_check_out), PYTHON (a python with torch; default python3, else
 # .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 420, cpu 1500),
-# GROUP_BY_LENGTH (ours; default false: random batches padded to their longest row, like the peer).
+# GROUP_BY_LENGTH (ours; default false: random batches padded to their longest row, like the peer;
+# ours then packs the real tokens through the dense layers).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD

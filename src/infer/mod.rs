@@ -81,7 +81,8 @@ impl PredictionFile {
 
 /// Pads `rows` on the right to the longest row (never beyond): `[PAD]` ids, mask 0, type 0. The
 /// batch and the arrays of `extra` (labels) reach the device in one copy; the extra arrays come
-/// back in the order pushed.
+/// back in the order pushed. The batch may carry a [`crate::model::Packing`]: the
+/// sequence-classification encoders read only the first position, so padding can be skipped.
 pub fn pad_batch(rows: &[&Encoded], pad_id: i64, extra: Upload, device: Device) -> Result<(Batch, Vec<Tensor>)> {
     let longest = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
     let n = rows.len();
@@ -96,7 +97,7 @@ pub fn pad_batch(rows: &[&Encoded], pad_id: i64, extra: Upload, device: Device) 
         mask[at..at + row.ids.len()].copy_from_slice(&row.attention_mask);
         types[at..at + row.ids.len()].copy_from_slice(&row.type_ids);
     }
-    Batch::send([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
+    Batch::send_packable([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
 }
 
 /// Evaluation batches: indices sorted by length, longest first, so little padding is computed.

@@ -11,8 +11,8 @@ use tch::{nn, Kind, Tensor};
 
 use super::electra::additive_mask;
 use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
-    MultiHeadAttention,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
+    LayerNorm, MultiHeadAttention,
 };
 use super::weights::{check_layer_count, check_shapes};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
@@ -287,10 +287,10 @@ impl MultiHeadSelfAttention {
         })
     }
 
-    /// Attention of `queries` `[batch, q, dim]` over `xs` `[batch, seq, dim]`, through `out_lin`;
-    /// `mask` is [`additive_mask`]'s.
-    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        self.heads.forward_t(queries, xs, mask, train).apply(&self.out_lin)
+    /// [`MultiHeadAttention::forward_t`] (padded or packed), through `out_lin`;
+    /// `attend` holds [`additive_mask`]'s mask.
+    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, attend: &Attend, train: bool) -> Tensor {
+        self.heads.forward_t(queries, xs, attend, train).apply(&self.out_lin)
     }
 }
 
@@ -324,8 +324,8 @@ impl TransformerBlock {
 }
 
 impl Block for TransformerBlock {
-    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let sa = (self.attention.forward_t(queries, xs, mask, train) + queries).apply(&self.sa_layer_norm);
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, attend: &Attend, train: bool) -> Tensor {
+        let sa = (self.attention.forward_t(queries, xs, attend, train) + queries).apply(&self.sa_layer_norm);
         let hidden = sa.apply(&self.lin1);
         let hidden = match self.activation {
             Activation::Gelu => hidden.gelu("none"),
@@ -365,7 +365,8 @@ impl Encoder for DistilBertModel {
     /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        stack_forward_first_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
+        let mask = additive_mask(&batch.attention_mask);
+        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
     }
 }
 

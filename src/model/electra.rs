@@ -10,8 +10,8 @@ use std::path::Path;
 use tch::{nn, nn::Module, Kind, Tensor};
 
 use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Block, Embedding, LayerNorm,
-    MultiHeadAttention,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
+    LayerNorm, MultiHeadAttention,
 };
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
@@ -419,8 +419,8 @@ impl ElectraLayer {
 }
 
 impl Block for ElectraLayer {
-    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let att = self.attention.forward_t(queries, xs, mask, train);
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, attend: &Attend, train: bool) -> Tensor {
+        let att = self.attention.forward_t(queries, xs, attend, train);
         let ys = self.attention_output.forward_t(&att, queries, train);
         let inter = ys.apply(&self.intermediate).gelu("none");
         self.output.forward_t(&inter, &ys, train)
@@ -473,7 +473,7 @@ impl Encoder for ElectraModel {
     /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
         let (xs, mask) = self.embed(batch, train);
-        stack_forward_first_t(&self.layers, xs, &mask, train)
+        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
     }
 }
 

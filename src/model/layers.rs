@@ -4,6 +4,7 @@
 use anyhow::Result;
 use tch::{nn, nn::Init, Device, Tensor};
 
+use super::Packing;
 use crate::device::shim;
 
 /// HF's `_init_weights` for a Linear: N(0, initializer_range) weights, zero bias.
@@ -77,6 +78,21 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, p: f64) -> T
     }
 }
 
+/// What a layer's attention needs besides its inputs: the additive mask (`[batch, 1, 1, seq]`)
+/// and, when the hidden states are packed (`[tokens, hidden]`, real tokens only), the [`Packing`].
+#[derive(Debug, Clone, Copy)]
+pub struct Attend<'a> {
+    pub mask: &'a Tensor,
+    pub packing: Option<&'a Packing>,
+}
+
+impl<'a> Attend<'a> {
+    /// Padded hidden states, `[batch, seq, hidden]`.
+    pub fn padded(mask: &'a Tensor) -> Self {
+        Self { mask, packing: None }
+    }
+}
+
 /// The multi-head core that ELECTRA/BERT's `attention.self` and DistilBERT's `attention` share:
 /// query, key and value projections, then [`attention`] over `num_heads` heads.
 #[derive(Debug)]
@@ -102,19 +118,32 @@ impl MultiHeadAttention {
         })
     }
 
-    /// Attention of `queries` `[batch, q, dim]` over `xs` `[batch, seq, dim]`, the heads joined
-    /// back to `[batch, q, dim]`; `mask`: the additive mask, `[batch, 1, 1, seq]`.
-    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let (b, d) = (xs.size()[0], xs.size()[2]);
+    /// Attention of `queries` over `xs`, the heads joined back, in the queries' layout. Padded:
+    /// `queries` `[batch, q, dim]`, `xs` `[batch, seq, dim]`. Packed: `xs` `[tokens, dim]`, and
+    /// `queries` either `xs` itself or the first positions, `[batch, dim]`; the projections run on
+    /// the packed rows and only attention runs padded.
+    pub fn forward_t(&self, queries: &Tensor, xs: &Tensor, attend: &Attend, train: bool) -> Tensor {
+        let (b, d) = (attend.mask.size()[0], xs.size()[xs.dim() - 1]);
         let split = |t: Tensor| t.view([b, -1, self.num_heads, d / self.num_heads]).transpose(1, 2);
-        let q = split(queries.apply(&self.query));
-        let k = split(xs.apply(&self.key));
-        let v = split(xs.apply(&self.value));
         let p = if train { self.dropout } else { 0.0 };
-        attention(&q, &k, &v, mask, p)
-            .transpose(1, 2)
-            .contiguous()
-            .view([b, -1, d])
+        let heads = |q: Tensor, k: Tensor, v: Tensor| {
+            attention(&split(q), &split(k), &split(v), attend.mask, p)
+                .transpose(1, 2)
+                .contiguous()
+        };
+        let Some(packing) = attend.packing else {
+            let (q, k, v) = (queries.apply(&self.query), xs.apply(&self.key), xs.apply(&self.value));
+            return heads(q, k, v).view([b, -1, d]);
+        };
+        let k = packing.spread(&xs.apply(&self.key));
+        let v = packing.spread(&xs.apply(&self.value));
+        // A plan has more tokens than rows, so the row count tells the two kinds of queries apart.
+        if queries.size()[0] == xs.size()[0] {
+            let q = packing.spread(&queries.apply(&self.query));
+            packing.gather(&heads(q, k, v).view([-1, d]))
+        } else {
+            heads(queries.apply(&self.query), k, v).view([b, d])
+        }
     }
 }
 
@@ -164,29 +193,47 @@ pub fn dropout(xs: Tensor, p: f64, train: bool) -> Tensor {
 }
 
 /// A transformer layer: every position, or given queries (the first position) attending to all.
+/// Hidden states are padded or packed as [`Attend`] says; every step but attention works row by row.
 pub trait Block {
     /// The layer's output at the positions of `queries` only (keys and values from all of `xs`).
-    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor;
+    fn forward_queries_t(&self, queries: &Tensor, xs: &Tensor, attend: &Attend, train: bool) -> Tensor;
 
-    fn forward_t(&self, xs: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        self.forward_queries_t(xs, xs, mask, train)
+    fn forward_t(&self, xs: &Tensor, attend: &Attend, train: bool) -> Tensor {
+        self.forward_queries_t(xs, xs, attend, train)
     }
 }
 
 /// The final hidden states of a layer stack, `[batch, seq, hidden]`.
 pub fn stack_forward_t<B: Block>(layers: &[B], xs: Tensor, mask: &Tensor, train: bool) -> Tensor {
-    layers.iter().fold(xs, |xs, layer| layer.forward_t(&xs, mask, train))
+    let attend = Attend::padded(mask);
+    layers.iter().fold(xs, |xs, layer| layer.forward_t(&xs, &attend, train))
 }
 
-/// The same values as `stack_forward_t(..).narrow(1, 0, 1)`, but the last layer computes just the
-/// first position's query and feed-forward (a classification head reads nothing else), saving about
-/// 1/N of the work.
-pub fn stack_forward_first_t<B: Block>(layers: &[B], mut xs: Tensor, mask: &Tensor, train: bool) -> Tensor {
+/// The same values as `stack_forward_t(..).narrow(1, 0, 1)` (up to rounding), with less work: the
+/// last layer computes just the first position's query and feed-forward (a classification head
+/// reads nothing else), saving about 1/N; and with a `packing`, every dense step skips padding.
+pub fn stack_forward_first_t<B: Block>(
+    layers: &[B],
+    xs: Tensor,
+    mask: &Tensor,
+    packing: Option<&Packing>,
+    train: bool,
+) -> Tensor {
     let Some((last, inner)) = layers.split_last() else {
         return xs.narrow(1, 0, 1);
     };
+    let attend = Attend { mask, packing };
+    let mut xs = match packing {
+        Some(packing) => packing.pack(&xs),
+        None => xs,
+    };
     for layer in inner {
-        xs = layer.forward_t(&xs, mask, train);
+        xs = layer.forward_t(&xs, &attend, train);
     }
-    last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, mask, train)
+    match packing {
+        Some(packing) => last
+            .forward_queries_t(&packing.firsts(&xs), &xs, &attend, train)
+            .unsqueeze(1),
+        None => last.forward_queries_t(&xs.narrow(1, 0, 1), &xs, &attend, train),
+    }
 }

@@ -29,6 +29,8 @@ pub struct Batch {
     pub input_ids: Tensor,
     pub attention_mask: Tensor,
     pub token_type_ids: Tensor,
+    /// Where the real tokens are, when [`Encoder::forward_first_t`] may skip the padding.
+    pub packing: Option<Packing>,
 }
 
 impl Batch {
@@ -40,19 +42,119 @@ impl Batch {
         extra: Upload,
         device: tch::Device,
     ) -> Result<(Batch, Vec<Tensor>)> {
+        Self::send_with(parts, shape, None, extra, device)
+    }
+
+    /// [`Batch::send`] for a sequence-classification batch: with a [`Packing`] (in the same copy)
+    /// where [`Packing::plan`] finds it pays.
+    pub fn send_packable(
+        parts: [&[i64]; 3],
+        shape: [i64; 2],
+        extra: Upload,
+        device: tch::Device,
+    ) -> Result<(Batch, Vec<Tensor>)> {
+        let plan = Packing::plan(parts[1], shape);
+        Self::send_with(parts, shape, plan, extra, device)
+    }
+
+    fn send_with(
+        parts: [&[i64]; 3],
+        shape: [i64; 2],
+        plan: Option<[Vec<i64>; 3]>,
+        extra: Upload,
+        device: tch::Device,
+    ) -> Result<(Batch, Vec<Tensor>)> {
         let mut upload = Upload::new();
         for part in parts {
             upload.push(part, &shape);
         }
+        if let Some(plan) = &plan {
+            for array in plan {
+                upload.push(array, &[array.len() as i64]);
+            }
+        }
         upload.extend(extra);
         let mut tensors = upload.send(device)?.into_iter();
         let mut next = || tensors.next().context("an upload returned fewer arrays than pushed");
+        let (input_ids, attention_mask, token_type_ids) = (next()?, next()?, next()?);
+        let packing = match plan {
+            Some(_) => Some(Packing {
+                tokens: next()?,
+                spread: next()?,
+                firsts: next()?,
+            }),
+            None => None,
+        };
         let batch = Batch {
-            input_ids: next()?,
-            attention_mask: next()?,
-            token_type_ids: next()?,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            packing,
         };
         Ok((batch, tensors.collect()))
+    }
+}
+
+/// A batch's real tokens, so that the dense layers (projections, feed-forward, LayerNorm) run on
+/// them alone, `[tokens, hidden]`, and only attention sees the padded `[batch, seq]` layout. Every
+/// real token's value is the padded computation's (padding is masked out as a key, and a padded
+/// query's output is dropped); a random NSMC batch is about 70% padding.
+#[derive(Debug)]
+pub struct Packing {
+    /// Flat positions (`row * seq + column`) of the real tokens, in order, `[tokens]`.
+    pub tokens: Tensor,
+    /// For each flat position, the packed row of its token, `[batch * seq]`. Padding points at row
+    /// 0: any real row will do, as attention never reads it (and its gradient there is zero).
+    pub spread: Tensor,
+    /// The packed row of each sequence's first position, `[batch]`.
+    pub firsts: Tensor,
+}
+
+impl Packing {
+    /// `tokens`, `spread` and `firsts` for an attention mask of `shape`, or `None` where packing
+    /// does not pay or does not apply: less than 1/8 of the positions padding (length-sorted
+    /// batches), a row starting with padding, or deterministic algorithms asked for (the packed
+    /// backward accumulates with atomics on CUDA).
+    pub fn plan(mask: &[i64], [batch, seq]: [i64; 2]) -> Option<[Vec<i64>; 3]> {
+        let (rows, width) = (usize::try_from(batch).ok()?, usize::try_from(seq).ok()?);
+        if rows == 0 || width == 0 || mask.len() != rows * width || crate::device::deterministic() {
+            return None;
+        }
+        if mask.chunks(width).any(|row| row[0] == 0) {
+            return None;
+        }
+        let tokens: Vec<i64> = (0..mask.len()).filter(|&i| mask[i] != 0).map(|i| i as i64).collect();
+        let padding = mask.len() - tokens.len();
+        // More tokens than rows keeps "every token" and "first tokens" apart by their count.
+        if padding * 8 < mask.len() || tokens.len() <= rows {
+            return None;
+        }
+        let mut spread = vec![0i64; mask.len()];
+        for (row, &at) in tokens.iter().enumerate() {
+            spread[at as usize] = row as i64;
+        }
+        let firsts = (0..rows).map(|r| spread[r * width]).collect();
+        Some([tokens, spread, firsts])
+    }
+
+    /// Hidden states `[batch, seq, hidden]` → `[tokens, hidden]`.
+    pub fn pack(&self, xs: &Tensor) -> Tensor {
+        self.gather(&xs.reshape([-1, xs.size()[2]]))
+    }
+
+    /// Packed rows `[tokens, d]` → `[batch * seq, d]` (padding holds a copy of row 0).
+    pub fn spread(&self, xs: &Tensor) -> Tensor {
+        xs.index_select(0, &self.spread)
+    }
+
+    /// Padded rows `[batch * seq, d]` → packed `[tokens, d]`.
+    pub fn gather(&self, xs: &Tensor) -> Tensor {
+        xs.index_select(0, &self.tokens)
+    }
+
+    /// The first position of each sequence, `[batch, hidden]`, from packed hidden states.
+    pub fn firsts(&self, xs: &Tensor) -> Tensor {
+        xs.index_select(0, &self.firsts)
     }
 }
 

@@ -136,7 +136,8 @@ impl Encoder for RobertaModel {
     /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        stack_forward_first_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
+        let mask = additive_mask(&batch.attention_mask);
+        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
     }
 }
 

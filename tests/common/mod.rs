@@ -72,6 +72,24 @@ pub fn tiny_model(embedding: u32, hidden: u32, layers: u32, heads: u32) -> Value
     })
 }
 
+/// A fixture case's `input_ids`, `attention_mask` and `token_type_ids` as the training loop sends
+/// them, with a [`koelectra_ft::model::Packing`] (the case must have enough padding to get one).
+pub fn packed_batch(case: &Value) -> koelectra_ft::model::Batch {
+    let rows = |key: &str| -> Vec<Vec<i64>> { serde_json::from_value(case[key].clone()).unwrap() };
+    let [ids, mask, types] = ["input_ids", "attention_mask", "token_type_ids"].map(rows);
+    let shape = [ids.len() as i64, ids[0].len() as i64];
+    let [ids, mask, types] = [ids, mask, types].map(|rows| rows.concat());
+    let (batch, _) = koelectra_ft::model::Batch::send_packable(
+        [&ids, &mask, &types],
+        shape,
+        koelectra_ft::device::Upload::new(),
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    assert!(batch.packing.is_some(), "the case has too little padding to pack");
+    batch
+}
+
 /// A nested JSON array of numbers as a tensor of `kind`.
 pub fn tensor(value: &Value, kind: Kind) -> Tensor {
     fn flatten(v: &Value, shape: &mut Vec<i64>, depth: usize, out: &mut Vec<f64>) {

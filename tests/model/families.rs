@@ -42,6 +42,7 @@ fn batch(case: &Value) -> Batch {
         input_ids: tensor(&case["input_ids"], Kind::Int64),
         attention_mask: tensor(&case["attention_mask"], Kind::Int64),
         token_type_ids: tensor(&case["token_type_ids"], Kind::Int64),
+        packing: None,
     }
 }
 
@@ -122,13 +123,23 @@ fn load_case(name: &str, head: HeadKind, num_labels: i64) -> (VarStore, Model) {
     (vs, model)
 }
 
-/// Logits, loss and the recorded gradients (eval mode, no dropout) of `family`'s `head` against HF's.
+/// Logits, loss and the recorded gradients (eval mode, no dropout) of `family`'s `head` against HF's;
+/// sequence classification also with a packed batch (the dense layers skip the padding).
 fn parity(family: &str, head_name: &str) {
+    let (_, head, _) = HEADS.iter().find(|h| h.0 == head_name).copied().unwrap();
+    let case = expected(&format!("{family}-{head_name}"));
+    parity_of(family, head_name, batch(&case));
+    if head == HeadKind::SequenceClassification {
+        parity_of(family, head_name, packed_batch(&case));
+    }
+}
+
+fn parity_of(family: &str, head_name: &str, batch: Batch) {
     let (_, head, num_labels) = HEADS.iter().find(|h| h.0 == head_name).copied().unwrap();
-    let name = format!("{family}-{head_name}");
-    let case = expected(&name);
-    let (vs, model) = load_case(&name, head, num_labels);
-    let batch = batch(&case);
+    let packed = if batch.packing.is_some() { " (packed)" } else { "" };
+    let name = format!("{family}-{head_name}{packed}");
+    let case = expected(&format!("{family}-{head_name}"));
+    let (vs, model) = load_case(&format!("{family}-{head_name}"), head, num_labels);
     let logits = model.logits(&batch);
     let diff = max_abs_diff(&logits, &expected_logits(&case));
     eprintln!("{name}: max |logit - HF| = {diff:e}");
@@ -390,6 +401,7 @@ fn distilbert_and_xlm_roberta_ignore_token_type_ids() {
         let b = batch(&case);
         let typed = Batch {
             token_type_ids: b.token_type_ids.ones_like(),
+            packing: None,
             ..batch(&case)
         };
         let (plain, typed) = tch::no_grad(|| (model.logits(&b), model.logits(&typed)));
@@ -410,6 +422,7 @@ fn padding_does_not_change_logits() {
             input_ids: full.input_ids.narrow(0, 0, 1).narrow(1, 0, len),
             attention_mask: full.attention_mask.narrow(0, 0, 1).narrow(1, 0, len),
             token_type_ids: full.token_type_ids.narrow(0, 0, 1).narrow(1, 0, len),
+            packing: None,
         };
         let (batched, alone) = tch::no_grad(|| (model.logits(&full), model.logits(&single)));
         assert!(max_abs_diff(&batched.narrow(0, 0, 1), &alone) < 1e-5, "{name}");

@@ -22,6 +22,7 @@ fn batch(case: &serde_json::Value) -> Batch {
         input_ids: tensor(&case["input_ids"], Kind::Int64),
         attention_mask: tensor(&case["attention_mask"], Kind::Int64),
         token_type_ids: tensor(&case["token_type_ids"], Kind::Int64),
+        packing: None,
     }
 }
 
@@ -68,10 +69,18 @@ fn seq_cls_parity(name: &str, num_labels: i64) {
         let model = SequenceClassifier::new(&vs.root(), &config(name), num_labels).unwrap();
         let report = load_file(&vs, &file, HeadKind::SequenceClassification);
         assert!(report.fresh.is_empty(), "fresh: {:?}", report.fresh);
-        let batch = batch(&case);
-        let logits = tch::no_grad(|| model.forward_t(&batch, false));
-        let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
-        assert!(diff < TOL, "{}: logits differ from HF by {diff}", file.display());
+        // Packed, the dense layers skip the padding; the logits are the same.
+        for packed in [false, true] {
+            let batch = if packed { packed_batch(&case) } else { batch(&case) };
+            let logits = tch::no_grad(|| model.forward_t(&batch, false));
+            let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+            assert!(
+                diff < TOL,
+                "{} (packed {packed}): logits differ from HF by {diff}",
+                file.display()
+            );
+        }
+        let logits = tch::no_grad(|| model.forward_t(&packed_batch(&case), false));
         let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
         let loss = model
             .loss(&logits, &tensor(&case["labels"], label_kind))
@@ -146,6 +155,25 @@ fn question_answering_matches_hf() {
     }
 }
 
+/// Packing plans only batches with enough padding, rows that start with a token, and runs that did
+/// not ask for deterministic algorithms; its arrays map the real tokens both ways.
+#[test]
+fn packing_plans_real_tokens_where_it_pays() {
+    use koelectra_ft::model::Packing;
+    let mask = [1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1];
+    let [tokens, spread, firsts] = Packing::plan(&mask, [3, 4]).unwrap();
+    assert_eq!(tokens, [0, 1, 2, 4, 5, 8, 9, 10, 11]);
+    assert_eq!(spread, [0, 1, 2, 0, 3, 4, 0, 0, 5, 6, 7, 8]);
+    assert_eq!(firsts, [0, 3, 5]);
+    // One position in eight or more must be padding.
+    assert!(Packing::plan(&[1, 1, 1, 1, 1, 1, 1, 1, 0], [1, 9]).is_none());
+    assert!(Packing::plan(&[1, 1, 1, 1, 1, 1, 1, 0], [1, 8]).is_some());
+    // Left padding, a shape that does not match, and an empty batch are not packed.
+    assert!(Packing::plan(&[0, 1, 1, 1, 1, 0], [2, 3]).is_none());
+    assert!(Packing::plan(&mask, [2, 4]).is_none());
+    assert!(Packing::plan(&[], [0, 4]).is_none());
+}
+
 #[test]
 fn padding_does_not_change_logits() {
     // The same sentence alone and inside a padded batch must give the same logits.
@@ -159,6 +187,7 @@ fn padding_does_not_change_logits() {
         input_ids: full.input_ids.narrow(0, 0, 1).narrow(1, 0, len),
         attention_mask: full.attention_mask.narrow(0, 0, 1).narrow(1, 0, len),
         token_type_ids: full.token_type_ids.narrow(0, 0, 1).narrow(1, 0, len),
+        packing: None,
     };
     let (batched, alone) = tch::no_grad(|| (model.forward_t(&full, false), model.forward_t(&single, false)));
     assert!(max_abs_diff(&batched.narrow(0, 0, 1), &alone) < 1e-5);

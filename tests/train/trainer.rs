@@ -4,6 +4,7 @@
 use crate::common::*;
 use anyhow::Result;
 use koelectra_ft::device::amp::Precision;
+use koelectra_ft::device::Upload;
 use koelectra_ft::model::electra::{ElectraConfig, FAMILY};
 use koelectra_ft::model::heads::SequenceClassifier;
 use koelectra_ft::model::{weights, Batch, HeadKind};
@@ -35,7 +36,9 @@ impl Hooks for Recorder {
     }
 }
 
-fn pad(examples: &[&serde_json::Value]) -> Batch {
+/// The examples padded to the longest, sent as the training loop sends them: with a packing
+/// where it pays if `packable`, else without.
+fn pad(examples: &[&serde_json::Value], packable: bool) -> Batch {
     let longest = examples
         .iter()
         .map(|e| e["input_ids"].as_array().unwrap().len())
@@ -46,28 +49,20 @@ fn pad(examples: &[&serde_json::Value]) -> Batch {
         v.resize(longest, 0);
         v
     };
-    let stack = |key: &str| {
-        let rows: Vec<Tensor> = examples.iter().map(|e| Tensor::from_slice(&row(e, key))).collect();
-        Tensor::stack(&rows, 0)
-    };
-    let mask: Vec<Tensor> = examples
+    let concat = |key: &str| examples.iter().flat_map(|e| row(e, key)).collect::<Vec<i64>>();
+    let mask: Vec<i64> = examples
         .iter()
-        .map(|e| {
-            let n = e["input_ids"].as_array().unwrap().len() as i64;
-            Tensor::cat(
-                &[
-                    Tensor::ones([n], (Kind::Int64, Device::Cpu)),
-                    Tensor::zeros([longest as i64 - n], (Kind::Int64, Device::Cpu)),
-                ],
-                0,
-            )
+        .flat_map(|e| {
+            let n = e["input_ids"].as_array().unwrap().len();
+            (0..longest).map(move |i| i64::from(i < n))
         })
         .collect();
-    Batch {
-        input_ids: stack("input_ids"),
-        attention_mask: Tensor::stack(&mask, 0),
-        token_type_ids: stack("token_type_ids"),
-    }
+    let (ids, types) = (concat("input_ids"), concat("token_type_ids"));
+    let shape = [examples.len() as i64, longest as i64];
+    let send = if packable { Batch::send_packable } else { Batch::send };
+    send([&ids, &mask, &types], shape, Upload::new(), Device::Cpu)
+        .unwrap()
+        .0
 }
 
 fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
@@ -90,7 +85,8 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
     }
 }
 
-fn train_parity(name: &str, num_labels: i64) {
+/// Six updates against PyTorch's; `packable`: batches as training sends them (most of them packed).
+fn train_parity(name: &str, num_labels: i64, packable: bool) {
     let case = read_json(&root().join("tests/fixtures/train").join(name).join("expected.json"));
     let mut cfg = ElectraConfig::from_file(&fixture(name).join("config.json")).unwrap();
     cfg.hidden_dropout_prob = 0.0;
@@ -114,10 +110,13 @@ fn train_parity(name: &str, num_labels: i64) {
         })
         .collect();
     let label_kind = if num_labels == 1 { Kind::Float } else { Kind::Int64 };
+    let packed = std::cell::Cell::new(0);
     let batch_loss = |idx: &[usize]| -> Result<Tensor> {
         let rows: Vec<&serde_json::Value> = idx.iter().map(|&i| &examples[i]).collect();
         let labels: Vec<f64> = rows.iter().map(|e| e["label"].as_f64().unwrap()).collect();
-        let logits = model.forward_t(&pad(&rows), true);
+        let batch = pad(&rows, packable);
+        packed.set(packed.get() + usize::from(batch.packing.is_some()));
+        let logits = model.forward_t(&batch, true);
         Ok(model.loss(&logits, &Tensor::from_slice(&labels).to_kind(label_kind)))
     };
     let cfg = loop_config(&case["recipe"]);
@@ -158,18 +157,37 @@ fn train_parity(name: &str, num_labels: i64) {
         .zip(&expected)
         .map(|(a, b)| (a - b).abs())
         .fold(0f64, f64::max);
-    eprintln!("{name}: max loss diff {loss_diff:.2e}, max weight diff {worst:.2e}");
+    eprintln!(
+        "{name}: max loss diff {loss_diff:.2e}, max weight diff {worst:.2e}, {} packed batches",
+        packed.get()
+    );
+    assert_eq!(
+        packed.get() > batches.len() / 2,
+        packable,
+        "{name}: {} packed",
+        packed.get()
+    );
     assert_eq!(hooks.saves, vec![6], "a final checkpoint is always saved");
 }
 
 #[test]
 fn classification_training_matches_pytorch() {
-    train_parity("seq-cls-3", 3);
+    train_parity("seq-cls-3", 3, false);
 }
 
 #[test]
 fn regression_training_matches_pytorch() {
-    train_parity("seq-cls-regression", 1);
+    train_parity("seq-cls-regression", 1, false);
+}
+
+#[test]
+fn packed_classification_training_matches_pytorch() {
+    train_parity("seq-cls-3", 3, true);
+}
+
+#[test]
+fn packed_regression_training_matches_pytorch() {
+    train_parity("seq-cls-regression", 1, true);
 }
 
 #[test]
@@ -239,6 +257,7 @@ fn tiny_run(
             attention_mask: ids.ones_like(),
             token_type_ids: ids.zeros_like(),
             input_ids: ids,
+            packing: None,
         };
         Ok(model.loss(&model.forward_t(&batch, true), &labels.index_select(0, &index)))
     };
