@@ -14,7 +14,7 @@ use tch::{nn, Tensor};
 use super::electra::{ElectraConfig, ElectraModel};
 use super::layers::{dropout, linear};
 use super::weights::{check_layer_count, check_shapes};
-use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::{defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// KoBERT: `model_type: "bert"` checkpoints, run by the `kobert` configs.
 pub const FAMILY: Family = Family {
@@ -40,77 +40,40 @@ pub const POOLER_PREFIX: &str = "bert.pooler.";
 /// defaults for absent keys; unknown keys are kept so a save round-trips them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BertConfig {
-    #[serde(default = "default_vocab")]
+    #[serde(default = "defaults::int::<30522>")]
     pub vocab_size: i64,
-    #[serde(default = "default_hidden")]
+    #[serde(default = "defaults::int::<768>")]
     pub hidden_size: i64,
-    #[serde(default = "default_layers")]
+    #[serde(default = "defaults::int::<12>")]
     pub num_hidden_layers: i64,
-    #[serde(default = "default_heads")]
+    #[serde(default = "defaults::int::<12>")]
     pub num_attention_heads: i64,
-    #[serde(default = "default_intermediate")]
+    #[serde(default = "defaults::int::<3072>")]
     pub intermediate_size: i64,
-    #[serde(default = "default_act")]
+    #[serde(default = "defaults::gelu")]
     pub hidden_act: String,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub hidden_dropout_prob: f64,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub attention_probs_dropout_prob: f64,
-    #[serde(default = "default_max_positions")]
+    #[serde(default = "defaults::int::<512>")]
     pub max_position_embeddings: i64,
-    #[serde(default = "default_type_vocab")]
+    #[serde(default = "defaults::int::<2>")]
     pub type_vocab_size: i64,
-    #[serde(default = "default_init_range")]
+    #[serde(default = "defaults::initializer_range")]
     pub initializer_range: f64,
-    #[serde(default = "default_ln_eps")]
+    #[serde(default = "defaults::layer_norm_eps")]
     pub layer_norm_eps: f64,
     /// BERT's default is 0; XLM-R's reader fills in its own (1) before this struct reads the file.
     #[serde(default)]
     pub pad_token_id: i64,
     #[serde(default)]
     pub classifier_dropout: Option<f64>,
-    #[serde(default = "default_position_type")]
+    #[serde(default = "defaults::absolute")]
     pub position_embedding_type: String,
     /// Every other key of the file (`architectures`, `id2label`, `model_type`, ...), kept as is.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-fn default_vocab() -> i64 {
-    30522
-}
-fn default_hidden() -> i64 {
-    768
-}
-fn default_layers() -> i64 {
-    12
-}
-fn default_heads() -> i64 {
-    12
-}
-fn default_intermediate() -> i64 {
-    3072
-}
-fn default_act() -> String {
-    "gelu".into()
-}
-fn default_dropout() -> f64 {
-    0.1
-}
-fn default_max_positions() -> i64 {
-    512
-}
-fn default_type_vocab() -> i64 {
-    2
-}
-fn default_init_range() -> f64 {
-    0.02
-}
-fn default_ln_eps() -> f64 {
-    1e-12
-}
-fn default_position_type() -> String {
-    "absolute".into()
 }
 
 impl BertConfig {
@@ -175,21 +138,10 @@ impl BertConfig {
         }
     }
 
-    /// Parameters of the encoder and a one-layer head, roughly (a float: hostile sizes must not
-    /// overflow).
+    /// Parameters of the encoder and a one-layer head, roughly (ELECTRA's count, without the
+    /// embedding projection).
     pub fn parameters(&self) -> f64 {
-        let [v, h, n, i, p, t] = [
-            self.vocab_size,
-            self.hidden_size,
-            self.num_hidden_layers,
-            self.intermediate_size,
-            self.max_position_embeddings,
-            self.type_vocab_size,
-        ]
-        .map(|x| x as f64);
-        let embeddings = (v + p + t + 2.0) * h;
-        let layer = 4.0 * (h * h + h) + 4.0 * h + 2.0 * h * i + i + h;
-        embeddings + n * layer + h * h + h
+        self.electra_layout().parameters()
     }
 
     /// Parameters of BERT's pooler.
@@ -244,48 +196,9 @@ impl BertConfig {
         )
     }
 
+    /// ELECTRA's checks (the same keys; `embedding_size` is `hidden_size` here).
     fn validate(&self) -> Result<()> {
-        if self.hidden_act != "gelu" {
-            bail!(
-                "hidden_act \"{}\" is not supported (only \"gelu\", the exact erf GELU)",
-                self.hidden_act
-            );
-        }
-        if self.position_embedding_type != "absolute" {
-            bail!(
-                "position_embedding_type \"{}\" is not supported (only \"absolute\")",
-                self.position_embedding_type
-            );
-        }
-        let positive = [
-            ("vocab_size", self.vocab_size),
-            ("hidden_size", self.hidden_size),
-            ("num_hidden_layers", self.num_hidden_layers),
-            ("num_attention_heads", self.num_attention_heads),
-            ("intermediate_size", self.intermediate_size),
-            ("max_position_embeddings", self.max_position_embeddings),
-            ("type_vocab_size", self.type_vocab_size),
-        ];
-        for (key, value) in positive {
-            if value <= 0 {
-                bail!("{key} must be positive, got {value}");
-            }
-        }
-        if !(-self.vocab_size..self.vocab_size).contains(&self.pad_token_id) {
-            bail!(
-                "pad_token_id {} is outside the vocabulary of {} tokens",
-                self.pad_token_id,
-                self.vocab_size
-            );
-        }
-        if self.hidden_size % self.num_attention_heads != 0 {
-            bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                self.hidden_size,
-                self.num_attention_heads
-            );
-        }
-        Ok(())
+        self.electra_layout().validate()
     }
 }
 

@@ -15,7 +15,7 @@ use super::layers::{
     LayerNorm, MultiHeadAttention,
 };
 use super::weights::{check_layer_count, check_shapes};
-use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// DistilKoBERT: `model_type: "distilbert"` checkpoints, run by the `distilkobert` configs.
 pub const FAMILY: Family = Family {
@@ -49,29 +49,29 @@ const LAYER_NORM_EPS: f64 = 1e-12;
 /// absent keys; unknown keys are kept so a save round-trips them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DistilBertConfig {
-    #[serde(default = "default_vocab")]
+    #[serde(default = "defaults::int::<30522>")]
     pub vocab_size: i64,
-    #[serde(default = "default_max_positions")]
+    #[serde(default = "defaults::int::<512>")]
     pub max_position_embeddings: i64,
     #[serde(default)]
     pub sinusoidal_pos_embds: bool,
-    #[serde(default = "default_layers")]
+    #[serde(default = "defaults::int::<6>")]
     pub n_layers: i64,
-    #[serde(default = "default_heads")]
+    #[serde(default = "defaults::int::<12>")]
     pub n_heads: i64,
-    #[serde(default = "default_dim")]
+    #[serde(default = "defaults::int::<768>")]
     pub dim: i64,
-    #[serde(default = "default_hidden_dim")]
+    #[serde(default = "defaults::int::<3072>")]
     pub hidden_dim: i64,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub dropout: f64,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub attention_dropout: f64,
-    #[serde(default = "default_activation")]
+    #[serde(default = "defaults::gelu")]
     pub activation: String,
-    #[serde(default = "default_init_range")]
+    #[serde(default = "defaults::initializer_range")]
     pub initializer_range: f64,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub qa_dropout: f64,
     #[serde(default = "default_seq_classif_dropout")]
     pub seq_classif_dropout: f64,
@@ -82,33 +82,6 @@ pub struct DistilBertConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-fn default_vocab() -> i64 {
-    30522
-}
-fn default_max_positions() -> i64 {
-    512
-}
-fn default_layers() -> i64 {
-    6
-}
-fn default_heads() -> i64 {
-    12
-}
-fn default_dim() -> i64 {
-    768
-}
-fn default_hidden_dim() -> i64 {
-    4 * 768
-}
-fn default_dropout() -> f64 {
-    0.1
-}
-fn default_activation() -> String {
-    "gelu".into()
-}
-fn default_init_range() -> f64 {
-    0.02
-}
 fn default_seq_classif_dropout() -> f64 {
     0.2
 }
@@ -217,22 +190,8 @@ impl DistilBertConfig {
             ("hidden_dim", self.hidden_dim),
             ("max_position_embeddings", self.max_position_embeddings),
         ];
-        for (key, value) in positive {
-            if value <= 0 {
-                bail!("{key} must be positive, got {value}");
-            }
-        }
-        if !(-self.vocab_size..self.vocab_size).contains(&self.pad_token_id) {
-            bail!(
-                "pad_token_id {} is outside the vocabulary of {} tokens",
-                self.pad_token_id,
-                self.vocab_size
-            );
-        }
-        if self.dim % self.n_heads != 0 {
-            bail!("dim {} is not a multiple of n_heads {}", self.dim, self.n_heads);
-        }
-        Ok(())
+        let heads = [("dim", self.dim), ("n_heads", self.n_heads)];
+        check_sizes(&positive, self.vocab_size, self.pad_token_id, heads)
     }
 }
 

@@ -13,7 +13,8 @@ use super::layers::{
     dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
     LayerNorm, MultiHeadAttention,
 };
-use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::weights::{check_layer_count, check_shapes};
+use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
 pub const FAMILY: Family = Family {
@@ -52,81 +53,41 @@ pub const FAMILY: Family = Family {
 /// absent keys; unknown keys are kept so a save round-trips them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ElectraConfig {
-    #[serde(default = "default_vocab")]
+    #[serde(default = "defaults::int::<30522>")]
     pub vocab_size: i64,
-    #[serde(default = "default_embedding")]
+    #[serde(default = "defaults::int::<128>")]
     pub embedding_size: i64,
-    #[serde(default = "default_hidden")]
+    #[serde(default = "defaults::int::<256>")]
     pub hidden_size: i64,
-    #[serde(default = "default_layers")]
+    #[serde(default = "defaults::int::<12>")]
     pub num_hidden_layers: i64,
-    #[serde(default = "default_heads")]
+    #[serde(default = "defaults::int::<4>")]
     pub num_attention_heads: i64,
-    #[serde(default = "default_intermediate")]
+    #[serde(default = "defaults::int::<1024>")]
     pub intermediate_size: i64,
-    #[serde(default = "default_act")]
+    #[serde(default = "defaults::gelu")]
     pub hidden_act: String,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub hidden_dropout_prob: f64,
-    #[serde(default = "default_dropout")]
+    #[serde(default = "defaults::dropout")]
     pub attention_probs_dropout_prob: f64,
-    #[serde(default = "default_max_positions")]
+    #[serde(default = "defaults::int::<512>")]
     pub max_position_embeddings: i64,
-    #[serde(default = "default_type_vocab")]
+    #[serde(default = "defaults::int::<2>")]
     pub type_vocab_size: i64,
-    #[serde(default = "default_init_range")]
+    #[serde(default = "defaults::initializer_range")]
     pub initializer_range: f64,
-    #[serde(default = "default_ln_eps")]
+    #[serde(default = "defaults::layer_norm_eps")]
     pub layer_norm_eps: f64,
     #[serde(default)]
     pub pad_token_id: i64,
     #[serde(default)]
     pub classifier_dropout: Option<f64>,
-    #[serde(default = "default_position_type")]
+    #[serde(default = "defaults::absolute")]
     pub position_embedding_type: String,
     /// Every other key of the file (`architectures`, `id2label`, `model_type`, ...), kept as is.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-fn default_vocab() -> i64 {
-    30522
-}
-fn default_embedding() -> i64 {
-    128
-}
-fn default_hidden() -> i64 {
-    256
-}
-fn default_layers() -> i64 {
-    12
-}
-fn default_heads() -> i64 {
-    4
-}
-fn default_intermediate() -> i64 {
-    1024
-}
-fn default_act() -> String {
-    "gelu".into()
-}
-fn default_dropout() -> f64 {
-    0.1
-}
-fn default_max_positions() -> i64 {
-    512
-}
-fn default_type_vocab() -> i64 {
-    2
-}
-fn default_init_range() -> f64 {
-    0.02
-}
-fn default_ln_eps() -> f64 {
-    1e-12
-}
-fn default_position_type() -> String {
-    "absolute".into()
 }
 
 impl ElectraConfig {
@@ -232,41 +193,17 @@ impl ElectraConfig {
                 0,
             ),
         ];
-        for (key, value, tensor, dim) in checks {
-            let Some(shape) = shapes.get(&tensor) else {
-                continue;
-            };
-            match shape.get(dim) {
-                Some(&found) if found == value => {}
-                Some(found) => bail!("\"{key}\" is {value}, but the checkpoint has {found} ({tensor} is {shape:?})"),
-                None => bail!(
-                    "the checkpoint's {tensor} is {shape:?}, expected {} dimensions",
-                    dim + 1
-                ),
-            }
-        }
-        // Fewer layers than the checkpoint is fine (HF loads the first ones and ignores the rest).
-        let layers = shapes
-            .keys()
-            .filter_map(|name| {
-                name.strip_prefix("electra.encoder.layer.")?
-                    .split('.')
-                    .next()?
-                    .parse::<i64>()
-                    .ok()
-            })
-            .max()
-            .map_or(0, |last| last + 1);
-        if self.num_hidden_layers > layers {
-            bail!(
-                "\"num_hidden_layers\" is {}, but the checkpoint has {layers} (electra.encoder.layer.N)",
-                self.num_hidden_layers
-            );
-        }
-        Ok(())
+        check_shapes(shapes, &checks)?;
+        check_layer_count(
+            shapes,
+            "electra.encoder.layer.",
+            "num_hidden_layers",
+            self.num_hidden_layers,
+        )
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks what this build supports and that the sizes make sense.
+    pub(super) fn validate(&self) -> Result<()> {
         if self.hidden_act != "gelu" {
             bail!(
                 "hidden_act \"{}\" is not supported (only \"gelu\", the exact erf GELU)",
@@ -289,26 +226,11 @@ impl ElectraConfig {
             ("type_vocab_size", self.type_vocab_size),
             ("embedding_size", self.embedding_size),
         ];
-        for (key, value) in positive {
-            if value <= 0 {
-                bail!("{key} must be positive, got {value}");
-            }
-        }
-        if !(-self.vocab_size..self.vocab_size).contains(&self.pad_token_id) {
-            bail!(
-                "pad_token_id {} is outside the vocabulary of {} tokens",
-                self.pad_token_id,
-                self.vocab_size
-            );
-        }
-        if self.hidden_size % self.num_attention_heads != 0 {
-            bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                self.hidden_size,
-                self.num_attention_heads
-            );
-        }
-        Ok(())
+        let heads = [
+            ("hidden_size", self.hidden_size),
+            ("num_attention_heads", self.num_attention_heads),
+        ];
+        check_sizes(&positive, self.vocab_size, self.pad_token_id, heads)
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`ModelConfig`] and the [`Encoder`] trait, so adding a family means a new file plus a line in
 //! [`FAMILIES`].
 pub mod bert;
+mod defaults;
 pub mod distilbert;
 pub mod electra;
 pub mod heads;
@@ -272,6 +273,25 @@ impl ModelConfig {
         pairs.sort();
         Some(pairs.into_iter().map(|(_, l)| l).collect())
     }
+}
+
+/// The size checks of every family's config.json: the `positive` keys above zero, `pad_token_id`
+/// inside the vocabulary (negative: from the end, as Python indexes), and the hidden size a
+/// multiple of the number of heads (`heads`: both keys and values, in that order).
+fn check_sizes(positive: &[(&str, i64)], vocab_size: i64, pad_token_id: i64, heads: [(&str, i64); 2]) -> Result<()> {
+    for &(key, value) in positive {
+        if value <= 0 {
+            bail!("{key} must be positive, got {value}");
+        }
+    }
+    if !(-vocab_size..vocab_size).contains(&pad_token_id) {
+        bail!("pad_token_id {pad_token_id} is outside the vocabulary of {vocab_size} tokens");
+    }
+    let [(hidden_key, hidden), (heads_key, heads)] = heads;
+    if hidden % heads != 0 {
+        bail!("{hidden_key} {hidden} is not a multiple of {heads_key} {heads}");
+    }
+    Ok(())
 }
 
 /// The family whose HF `model_type` is `name`.

@@ -429,6 +429,33 @@ fn padding_does_not_change_logits() {
     }
 }
 
+/// Every family's config.json gets the same size checks, naming its own keys.
+#[test]
+fn configs_refuse_bad_sizes_with_their_keys() {
+    let cases = [
+        (
+            serde_json::json!({"model_type": "electra", "hidden_size": 30, "num_attention_heads": 4}),
+            "hidden_size 30 is not a multiple of num_attention_heads 4",
+        ),
+        (
+            serde_json::json!({"model_type": "distilbert", "dim": 30, "n_heads": 4}),
+            "dim 30 is not a multiple of n_heads 4",
+        ),
+        (
+            serde_json::json!({"model_type": "bert", "vocab_size": 50, "pad_token_id": 99}),
+            "pad_token_id 99 is outside the vocabulary of 50 tokens",
+        ),
+        (
+            serde_json::json!({"model_type": "xlm-roberta", "num_hidden_layers": 0}),
+            "num_hidden_layers must be positive, got 0",
+        ),
+    ];
+    for (json, expected) in cases {
+        let err = ModelConfig::read(RawConfig::Value(json.clone())).unwrap_err();
+        assert!(format!("{err:#}").contains(expected), "{json}: {err:#}");
+    }
+}
+
 #[test]
 fn configs_read_with_hf_defaults() {
     // XLM-R's pad_token_id defaults to 1 (BERT's to 0); its longest input leaves out the positions
