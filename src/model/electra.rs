@@ -1,5 +1,5 @@
-//! The ELECTRA family: the discriminator encoder as Hugging Face `ElectraModel` defines it, and
-//! `ElectraClassificationHead`.
+//! The ELECTRA family: the discriminator encoder as Hugging Face `ElectraModel` defines it; its
+//! `ElectraClassificationHead` is [`DenseClassificationHead`] with GELU.
 //!
 //! Variable names follow the HF checkpoint layout one to one
 //! (`electra.embeddings.word_embeddings.weight`, `electra.encoder.layer.0.attention.self.query.weight`, ...).
@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use tch::{nn, nn::Module, Kind, Tensor};
 
+use super::heads::DenseClassificationHead;
 use super::layers::{
     dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
     LayerNorm, MultiHeadAttention,
@@ -39,11 +40,8 @@ pub const FAMILY: Family = Family {
     },
     encoder: |p, cfg| Ok(Box::new(ElectraModel::new(p / "electra", &ElectraConfig::of(cfg)?)?)),
     seq_cls_head: |p, cfg, num_labels| {
-        Ok(Box::new(ElectraClassificationHead::new(
-            p / "classifier",
-            cfg,
-            num_labels,
-        )?))
+        let head = DenseClassificationHead::new(p / "classifier", cfg, num_labels, |xs| xs.gelu("none"))?;
+        Ok(Box::new(head))
     },
     check_weights: |cfg, shapes| ElectraConfig::of(cfg)?.check_weights(shapes),
     parameters: |cfg| Ok(ElectraConfig::of(cfg)?.parameters()),
@@ -396,32 +394,5 @@ impl Encoder for ElectraModel {
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
         let (xs, mask) = self.embed(batch, train);
         stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
-    }
-}
-
-/// HF `ElectraClassificationHead`: `[CLS]` → dropout → dense → gelu → dropout → out_proj.
-#[derive(Debug)]
-pub struct ElectraClassificationHead {
-    dense: nn::Linear,
-    out_proj: nn::Linear,
-    dropout: f64,
-}
-
-impl ElectraClassificationHead {
-    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64) -> Result<Self> {
-        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
-        Ok(Self {
-            dense: linear(&p / "dense", h, h, init)?,
-            out_proj: linear(&p / "out_proj", h, num_labels, init)?,
-            dropout: cfg.head_dropout,
-        })
-    }
-}
-
-impl nn::ModuleT for ElectraClassificationHead {
-    /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
-    fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
-        let xs = dropout(hidden.select(1, 0), self.dropout, train);
-        dropout(xs.apply(&self.dense).gelu("none"), self.dropout, train).apply(&self.out_proj)
     }
 }

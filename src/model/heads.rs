@@ -6,6 +6,38 @@ use tch::{nn, nn::Module, nn::ModuleT, Kind, Reduction, Tensor};
 use super::layers::{dropout, linear};
 use super::{Batch, Encoder, ModelConfig};
 
+/// HF's `ElectraClassificationHead` (GELU) and `XLMRobertaClassificationHead` (tanh): the first
+/// position → dropout → `dense` → activation → dropout → `out_proj`, dropout
+/// [`ModelConfig::head_dropout`].
+#[derive(Debug)]
+pub struct DenseClassificationHead {
+    dense: nn::Linear,
+    out_proj: nn::Linear,
+    dropout: f64,
+    activation: fn(&Tensor) -> Tensor,
+}
+
+impl DenseClassificationHead {
+    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64, activation: fn(&Tensor) -> Tensor) -> Result<Self> {
+        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
+        Ok(Self {
+            dense: linear(&p / "dense", h, h, init)?,
+            out_proj: linear(&p / "out_proj", h, num_labels, init)?,
+            dropout: cfg.head_dropout,
+            activation,
+        })
+    }
+}
+
+impl ModuleT for DenseClassificationHead {
+    /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
+    fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
+        let xs = dropout(hidden.select(1, 0), self.dropout, train);
+        let xs = (self.activation)(&xs.apply(&self.dense));
+        dropout(xs, self.dropout, train).apply(&self.out_proj)
+    }
+}
+
 /// Sequence classification; `num_labels == 1` is regression (MSE). The head is the family's.
 #[derive(Debug)]
 pub struct SequenceClassifier {

@@ -1,5 +1,6 @@
 //! The XLM-RoBERTa family: Hugging Face `XLMRobertaModel` as its task models build it
-//! (`add_pooling_layer=False`: no pooler) and `XLMRobertaClassificationHead`.
+//! (`add_pooling_layer=False`: no pooler); its `XLMRobertaClassificationHead` is
+//! [`DenseClassificationHead`] with tanh.
 //!
 //! RoBERTa is BERT with other position ids: `cumsum(mask) * mask + pad_token_id`, where `mask` marks
 //! the ids that are not `pad_token_id`, so positions start at `pad_token_id + 1` and padding gets the
@@ -12,9 +13,8 @@ use tch::{nn, Kind, Tensor};
 
 use super::bert::BertConfig;
 use super::electra::{additive_mask, ElectraLayer};
-use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Embedding, LayerNorm,
-};
+use super::heads::DenseClassificationHead;
+use super::layers::{dropout, embedding, layer_norm, stack_forward_first_t, stack_forward_t, Embedding, LayerNorm};
 use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
 
 /// XLM-RoBERTa: `model_type: "xlm-roberta"` checkpoints, run by the `xlm-roberta` configs.
@@ -27,11 +27,8 @@ pub const FAMILY: Family = Family {
     read_config: |raw| model_config(&read_config(raw)?),
     encoder: |p, cfg| Ok(Box::new(RobertaModel::new(p / FAMILY.prefix, &BertConfig::of(cfg)?)?)),
     seq_cls_head: |p, cfg, num_labels| {
-        Ok(Box::new(RobertaClassificationHead::new(
-            p / "classifier",
-            cfg,
-            num_labels,
-        )?))
+        let head = DenseClassificationHead::new(p / "classifier", cfg, num_labels, Tensor::tanh)?;
+        Ok(Box::new(head))
     },
     check_weights: |cfg, shapes| BertConfig::of(cfg)?.check_weights(&FAMILY, shapes),
     parameters: |cfg| Ok(BertConfig::of(cfg)?.parameters()),
@@ -138,33 +135,5 @@ impl Encoder for RobertaModel {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
         let mask = additive_mask(&batch.attention_mask);
         stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
-    }
-}
-
-/// HF `XLMRobertaClassificationHead`: `<s>` → dropout → dense → tanh → dropout → out_proj.
-#[derive(Debug)]
-pub struct RobertaClassificationHead {
-    dense: nn::Linear,
-    out_proj: nn::Linear,
-    dropout: f64,
-}
-
-impl RobertaClassificationHead {
-    pub fn new(p: nn::Path, cfg: &ModelConfig, num_labels: i64) -> Result<Self> {
-        let (h, init) = (cfg.hidden_size, cfg.initializer_range);
-        Ok(Self {
-            dense: linear(&p / "dense", h, h, init)?,
-            out_proj: linear(&p / "out_proj", h, num_labels, init)?,
-            dropout: cfg.head_dropout,
-        })
-    }
-}
-
-impl nn::ModuleT for RobertaClassificationHead {
-    /// Logits `[batch, num_labels]` from hidden states `[batch, seq, hidden]` (position 0 is read).
-    fn forward_t(&self, hidden: &Tensor, train: bool) -> Tensor {
-        let xs = dropout(hidden.select(1, 0), self.dropout, train);
-        let xs = xs.apply(&self.dense).tanh();
-        dropout(xs, self.dropout, train).apply(&self.out_proj)
     }
 }
