@@ -5,7 +5,9 @@ Both sides train the same random KoELECTRA-small-shaped checkpoint (12 layers, h
 embedding 128, the v3 vocab) on the same NSMC rows (../shared/data/nsmc/ratings_test.txt), batch 32,
 max_seq_len 128, the same thread count, and evaluate on the same held-out rows. The HF side is
 benches/hf_peer.py: ElectraForSequenceClassification with the reference loop, padding to max_length
-(as the reference scripts) and, as the tuned peer, to the longest sequence of each batch.
+(as the reference scripts) and, as the tuned peer, to the longest sequence of each batch. Ours runs
+with its defaults, with group_by_length false (the peer's random batches), and with token_packing
+false as well (every position computed, as the peer does).
 
 Run from the repo root after scripts/setup.sh --dev:
     .venv/bin/python benches/compare.py [--runs 3] [--threads N]
@@ -43,7 +45,7 @@ def prepare(train_rows: int, eval_rows: int) -> Path:
     return model
 
 
-def run_ours(model: Path, steps: int, threads: int, group_by_length: bool) -> dict:
+def run_ours(model: Path, steps: int, threads: int, group_by_length: bool, token_packing: bool = True) -> dict:
     out = WORK / "ckpt"
     config = {
         "task": "nsmc", "data_dir": str(WORK / "data"), "ckpt_dir": str(out), "output_dir": "ours",
@@ -52,6 +54,7 @@ def run_ours(model: Path, steps: int, threads: int, group_by_length: bool) -> di
         "max_seq_len": 128, "num_train_epochs": 1, "max_steps": steps, "logging_steps": steps, "save_steps": 0,
         "model_type": "koelectra-small-v3", "model_name_or_path": str(model), "seed": 42,
         "train_batch_size": 32, "eval_batch_size": 128, "learning_rate": 5e-5, "group_by_length": group_by_length,
+        "token_packing": token_packing,
         "no_cuda": True,
     }
     path = WORK / "ours.json"
@@ -101,6 +104,8 @@ def main() -> None:
                                                        for _ in range(args.runs)]
     rows["koelectra-ft (group_by_length: false)"] = [run_ours(model, args.steps_ours, args.threads, False)
                                                      for _ in range(args.runs)]
+    rows["koelectra-ft (group_by_length: false, token_packing: false)"] = [
+        run_ours(model, args.steps_ours, args.threads, False, False) for _ in range(args.runs)]
     rows["HF, padding=max_length (reference)"] = [run_hf(model, "max_length", args.steps_hf, args.threads)
                                                   for _ in range(args.runs)]
     rows["HF, dynamic padding (tuned peer)"] = [run_hf(model, "longest", args.steps_hf, args.threads)
@@ -123,6 +128,10 @@ def main() -> None:
     peer = medians["HF, dynamic padding (tuned peer)"]["train_samples_per_s"]
     print(f"\noverhead only (group_by_length: false vs HF dynamic padding, medians of {args.runs}): "
           f"{plain:.1f} vs {peer:.1f} train samples/s = {plain / peer:.2f}×")
+    padded = medians["koelectra-ft (group_by_length: false, token_packing: false)"]["train_samples_per_s"]
+    print(f"token packing (group_by_length: false, token_packing true vs false, medians of {args.runs}): "
+          f"{plain:.1f} vs {padded:.1f} train samples/s = {plain / padded:.2f}×; without it, "
+          f"{padded / peer:.2f}× the tuned peer")
     split = rows["koelectra-ft (default: group_by_length)"][0]["time_split_ms"]
     print(f"\nkoelectra-ft time per update (first run): forward {split['forward_ms']:.0f} ms, "
           f"backward {split['backward_ms']:.0f} ms, optimizer {split['optimizer_ms']:.0f} ms")

@@ -122,6 +122,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("overwrite_output_dir", KeyKind::Bool),
     ("evaluate_during_training", KeyKind::Bool),
     ("group_by_length", KeyKind::Bool),
+    ("token_packing", KeyKind::Bool),
     ("bf16", KeyKind::Bool),
     ("fp16", KeyKind::Bool),
     ("tf32", KeyKind::OptBool),

@@ -118,6 +118,9 @@ pub struct Config {
     pub evaluate_during_training: bool,
     /// Batch examples of similar length together to cut padding.
     pub group_by_length: bool,
+    /// Sequence classification: the dense layers of a batch with 1/8 or more padding run on its
+    /// real tokens only (false: on every position, as HF).
+    pub token_packing: bool,
     /// Mixed precision with bfloat16 autocast.
     pub bf16: bool,
     /// Mixed precision with float16 autocast and loss scaling.
@@ -209,6 +212,7 @@ impl Default for Config {
             overwrite_output_dir: false,
             evaluate_during_training: true,
             group_by_length: true,
+            token_packing: true,
             bf16: false,
             fp16: false,
             tf32: None,

@@ -9,7 +9,6 @@ pub mod amp;
 pub mod shim;
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
@@ -186,15 +185,6 @@ pub fn is_out_of_memory(message: &str) -> bool {
     message.contains("out of memory") || message.contains("can't allocate memory")
 }
 
-/// Whether [`configure`] turned deterministic algorithms on (`full_determinism`).
-static DETERMINISTIC: AtomicBool = AtomicBool::new(false);
-
-/// Whether the run asked for deterministic algorithms: code with a faster path whose CUDA backward
-/// accumulates with atomics (token packing's `index_select`) takes the plain path then.
-pub fn deterministic() -> bool {
-    DETERMINISTIC.load(Ordering::Relaxed)
-}
-
 /// The run's numeric settings on `device`, refused (as config errors) where the device cannot do
 /// them: the precision ([`amp::Precision::check`]), TF32 matmuls (`tf32`, CUDA only, as HF), and
 /// deterministic algorithms (`full_determinism`, as HF's `enable_full_determinism`).
@@ -213,7 +203,6 @@ pub fn configure(device: Device, precision: amp::Precision, tf32: Option<bool>, 
         (Some(enabled), _) => shim::set_tf32(enabled)?,
         (None, _) => {}
     }
-    DETERMINISTIC.store(deterministic, Ordering::Relaxed);
     if deterministic {
         // What cuBLAS needs for reproducible results (HF sets the same); read when CUDA starts.
         if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {

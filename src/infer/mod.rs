@@ -79,11 +79,21 @@ impl PredictionFile {
     }
 }
 
+/// How sequence-classification rows become a batch: the tokenizer's `[PAD]` id, and whether the
+/// batch may carry a [`crate::model::Packing`] (config key `token_packing`, off under
+/// `full_determinism`: the packed backward adds with atomics on CUDA).
+#[derive(Debug, Clone, Copy)]
+pub struct Collate {
+    pub pad_id: i64,
+    pub packing: bool,
+}
+
 /// Pads `rows` on the right to the longest row (never beyond): `[PAD]` ids, mask 0, type 0. The
 /// batch and the arrays of `extra` (labels) reach the device in one copy; the extra arrays come
-/// back in the order pushed. The batch may carry a [`crate::model::Packing`]: the
-/// sequence-classification encoders read only the first position, so padding can be skipped.
-pub fn pad_batch(rows: &[&Encoded], pad_id: i64, extra: Upload, device: Device) -> Result<(Batch, Vec<Tensor>)> {
+/// back in the order pushed. With `collate.packing`, the batch carries a packing where it pays (the
+/// sequence-classification encoders read only the first position, so padding can be skipped).
+pub fn pad_batch(rows: &[&Encoded], collate: Collate, extra: Upload, device: Device) -> Result<(Batch, Vec<Tensor>)> {
+    let pad_id = collate.pad_id;
     let longest = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
     let n = rows.len();
     let (mut ids, mut mask, mut types) = (
@@ -97,7 +107,12 @@ pub fn pad_batch(rows: &[&Encoded], pad_id: i64, extra: Upload, device: Device) 
         mask[at..at + row.ids.len()].copy_from_slice(&row.attention_mask);
         types[at..at + row.ids.len()].copy_from_slice(&row.type_ids);
     }
-    Batch::send_packable([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
+    let send = if collate.packing {
+        Batch::send_packable
+    } else {
+        Batch::send
+    };
+    send([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
 }
 
 /// Evaluation batches: indices sorted by length, longest first, so little padding is computed.

@@ -114,11 +114,10 @@ pub struct Packing {
 impl Packing {
     /// `tokens`, `spread` and `firsts` for an attention mask of `shape`, or `None` where packing
     /// does not pay or does not apply: less than 1/8 of the positions padding (length-sorted
-    /// batches), a row starting with padding, or deterministic algorithms asked for (the packed
-    /// backward accumulates with atomics on CUDA).
+    /// batches), or a row starting with padding.
     pub fn plan(mask: &[i64], [batch, seq]: [i64; 2]) -> Option<[Vec<i64>; 3]> {
         let (rows, width) = (usize::try_from(batch).ok()?, usize::try_from(seq).ok()?);
-        if rows == 0 || width == 0 || mask.len() != rows * width || crate::device::deterministic() {
+        if rows == 0 || width == 0 || mask.len() != rows * width {
             return None;
         }
         if mask.chunks(width).any(|row| row[0] == 0) {

@@ -194,6 +194,7 @@ fn defaults_and_new_keys() {
     assert_eq!(cfg.max_steps, -1);
     assert_eq!(cfg.seed, 42);
     assert!(cfg.group_by_length && cfg.ner_score_truncated && cfg.evaluate_during_training);
+    assert!(cfg.token_packing);
     assert!(!cfg.overwrite_output_dir && !cfg.bf16 && !cfg.fp16);
     assert_eq!(cfg.tf32, None);
     assert_eq!(cfg.output_path(), PathBuf::from("ckpt/koelectra-small-korsts-ckpt"));

@@ -174,6 +174,25 @@ fn packing_plans_real_tokens_where_it_pays() {
     assert!(Packing::plan(&[], [0, 4]).is_none());
 }
 
+/// `token_packing` decides whether a padded batch carries a packing.
+#[test]
+fn collate_packs_only_when_asked() {
+    use koelectra_ft::infer::{pad_batch, Collate};
+    use koelectra_ft::text::Encoded;
+    let row = |n: usize| Encoded {
+        ids: vec![5; n],
+        type_ids: vec![0; n],
+        attention_mask: vec![1; n],
+    };
+    let (long, short) = (row(12), row(3));
+    for packing in [false, true] {
+        let collate = Collate { pad_id: 0, packing };
+        let (batch, _) = pad_batch(&[&long, &short], collate, Default::default(), Device::Cpu).unwrap();
+        assert_eq!(batch.packing.is_some(), packing);
+        assert_eq!(batch.attention_mask.size(), [2, 12]);
+    }
+}
+
 #[test]
 fn padding_does_not_change_logits() {
     // The same sentence alone and inside a padded batch must give the same logits.

@@ -4,7 +4,7 @@ use super::checkpoint::FineTuned;
 use super::input::{push_json, Key, Lines, Output};
 use super::{Env, Format, LineTask};
 use crate::device::Upload;
-use crate::infer::{argmax, softmax};
+use crate::infer::{argmax, softmax, Collate};
 use crate::model::heads::{QuestionAnswerer, SequenceClassifier, TokenClassifier};
 use crate::model::source;
 use crate::tasks::ner::{self, NerExample};
@@ -79,11 +79,15 @@ impl LineTask for SeqCls<'_> {
     fn predict(&self, inputs: &[Self::Input]) -> Result<Vec<Vec<f32>>> {
         let pairs: Vec<(&str, Option<&str>)> = inputs.iter().map(|(a, b)| (a.as_str(), b.as_deref())).collect();
         let encoded = self.env.tokenizer.encode_batch(&pairs, self.env.max_seq_len)?;
-        let pad_id = self.env.tokenizer.pad_id();
+        // Packing changes nothing but rounding, and the forward pass alone is deterministic.
+        let collate = Collate {
+            pad_id: self.env.tokenizer.pad_id(),
+            packing: true,
+        };
         seq_cls::eval::logits(
             &self.model,
             &encoded,
-            pad_id,
+            collate,
             self.env.device,
             self.env.batch_size,
             |_| Upload::new(),

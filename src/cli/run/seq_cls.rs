@@ -4,6 +4,7 @@ use anyhow::{bail, Result};
 use tch::Device;
 
 use crate::config::Config;
+use crate::infer::Collate;
 use crate::model::heads::SequenceClassifier;
 use crate::model::source;
 use crate::model::weights::HeadInfo;
@@ -40,7 +41,10 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let task = SeqClsModel {
         model,
         spec,
-        pad_id: tok.pad_id(),
+        collate: Collate {
+            pad_id: tok.pad_id(),
+            packing: cfg.token_packing && !cfg.full_determinism,
+        },
         device,
         eval_batch_size: cfg.eval_batch_size,
     };

@@ -11,7 +11,7 @@ use super::metrics::{korsts_metrics, seq_cls_metrics};
 use super::reader::{Example, Label};
 use super::TaskSpec;
 use crate::device::{read_f64, to_host, Upload};
-use crate::infer::{argmax, in_input_order, pad_batch, Evaluation, Metrics, PredictionFile, TaskModel};
+use crate::infer::{argmax, in_input_order, pad_batch, Collate, Evaluation, Metrics, PredictionFile, TaskModel};
 use crate::io::progress;
 use crate::model::heads::SequenceClassifier;
 use crate::text::Encoded;
@@ -23,7 +23,7 @@ use crate::text::Encoded;
 pub fn logits(
     model: &SequenceClassifier,
     rows: &[Encoded],
-    pad_id: i64,
+    collate: Collate,
     device: Device,
     batch_size: usize,
     extra: impl Fn(&[usize]) -> Upload,
@@ -32,7 +32,7 @@ pub fn logits(
     let lengths: Vec<usize> = rows.iter().map(|f| f.ids.len()).collect();
     in_input_order(&lengths, batch_size, |idx| {
         let batch: Vec<&Encoded> = idx.iter().map(|&i| &rows[i]).collect();
-        let (batch, arrays) = pad_batch(&batch, pad_id, extra(idx), device)?;
+        let (batch, arrays) = pad_batch(&batch, collate, extra(idx), device)?;
         let out = model.forward_t(&batch, false);
         each(idx, &out, &arrays)?;
         let out = to_host(&out.f_to_kind(Kind::Float)?)?;
@@ -44,7 +44,7 @@ pub fn logits(
 pub struct SeqClsModel {
     pub model: SequenceClassifier,
     pub spec: &'static TaskSpec,
-    pub pad_id: i64,
+    pub collate: Collate,
     pub device: Device,
     pub eval_batch_size: usize,
 }
@@ -82,7 +82,7 @@ impl TaskModel for SeqClsModel {
 
     fn train_loss(&self, split: &Split, idx: &[usize]) -> Result<Tensor> {
         let rows: Vec<&Encoded> = idx.iter().map(|&i| &split.features[i]).collect();
-        let (batch, labels) = pad_batch(&rows, self.pad_id, self.labels(split, idx), self.device)?;
+        let (batch, labels) = pad_batch(&rows, self.collate, self.labels(split, idx), self.device)?;
         let logits = self.model.forward_t(&batch, true);
         Ok(self.model.loss(&logits, &self.label_tensor(&labels)?))
     }
@@ -127,7 +127,7 @@ impl SeqClsModel {
         let logits = logits(
             &self.model,
             &split.features,
-            self.pad_id,
+            self.collate,
             self.device,
             bs,
             |idx| self.labels(split, idx),
