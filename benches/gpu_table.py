@@ -23,6 +23,13 @@ import sys
 from pathlib import Path
 
 
+def packing_note(settings: dict) -> str:
+    """What the token_packing setting means for our side."""
+    if settings.get("token_packing") == "false":
+        return ": every padded position computed, as the peer does"
+    return ": the dense layers on the real tokens where a batch is 1/8 or more padding"
+
+
 def read(path: Path, default: str = "") -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
@@ -285,8 +292,8 @@ def main() -> None:
     lines.append(
         f"- setup: {settings.get('train_rows', '?')} train / {settings.get('test_rows', '?')} test NSMC rows, "
         f"max_seq_len {settings.get('max_seq_len', '?')}, random batches padded to their longest row "
-        f"(ours: group_by_length={settings.get('group_by_length', '?')}, the dense layers on the real tokens "
-        f"where a batch is 1/8 or more padding), eval batch {settings.get('eval_batch', '?')}; "
+        f"(ours: group_by_length={settings.get('group_by_length', '?')}, "
+        f"token_packing={settings.get('token_packing', '?')}{packing_note(settings)}), eval batch {settings.get('eval_batch', '?')}; "
         f"the first {settings.get('logging_steps', '?')} steps are warm-up (not timed) on both sides; "
         "HF: ElectraForSequenceClassification (eager attention), fused AdamW, autocast (fp16 + GradScaler)")
     lines.append("")

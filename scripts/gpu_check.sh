@@ -25,7 +25,8 @@
 # Env: OUT (default /tmp/gpu_check_out), PYTHON (a python with torch; default python3, else
 # .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 420, cpu 1500),
 # GROUP_BY_LENGTH (ours; default false: random batches padded to their longest row, like the peer;
-# ours then packs the real tokens through the dense layers).
+# ours then packs the real tokens through the dense layers), TOKEN_PACKING (ours; default true;
+# false computes every padded position, as the peer does: run both to see what packing gives).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -71,6 +72,7 @@ fi
 EVAL_BS=128
 MAX_LEN=128
 GROUP_BY_LENGTH=${GROUP_BY_LENGTH:-false}
+TOKEN_PACKING=${TOKEN_PACKING:-true}
 
 # The peer runs every planned row on cuda; on the CPU dry run, fp32 everywhere and bf16/fp16 only
 # at small/32 (to exercise autocast and the GradScaler path), and no tf32 (a GPU mode: ours refuses it).
@@ -140,6 +142,7 @@ logging_steps=$LOG
 eval_batch=$EVAL_BS
 max_seq_len=$MAX_LEN
 group_by_length=$GROUP_BY_LENGTH
+token_packing=$TOKEN_PACKING
 budget_s=$BUDGET
 bin=${BIN#"$ROOT"/}
 python=$PY
@@ -334,6 +337,7 @@ run_ours() { # SIZE PRECISION BATCH STEPS
         --set "max_steps=$steps" --set num_train_epochs=1000 --set "logging_steps=$LOG" --set save_steps=0 \
         --set eval_all_checkpoints=false --set save_optimizer=false --set learning_rate=5e-5 \
         --set warmup_proportion=0 --set "group_by_length=$GROUP_BY_LENGTH" --set seed=42 \
+        --set "token_packing=$TOKEN_PACKING" \
         --set "$(precision_flag "$prec")" >"$d/stdout" 2>"$d/stderr" &
     local pid=$!
     # When each train event lands: the timed window (after the first, warm-up event) for the
