@@ -34,7 +34,7 @@ use unicode_normalization::char::decompose_compatible;
 
 use super::python::{is_py_whitespace, universal_lines};
 use super::sentencepiece::{SentencePiece, SpToken};
-use super::{split_on_tokens, Encoded, Loader, Tokenizer};
+use super::{split_on_tokens, Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
 /// The model file name of the KoBERT hub folders (`VOCAB_FILES_NAMES["vocab_file"]`).
@@ -82,10 +82,7 @@ pub struct KoBertTokenizer {
     lines: Vec<String>,
     /// `token2idx` (a repeated token keeps its last line) plus special tokens missing from it.
     ids: HashMap<String, u32>,
-    unk: u32,
-    sep: u32,
-    pad: u32,
-    cls: u32,
+    special: SpecialIds,
     do_lower_case: bool,
     remove_space: bool,
     keep_accents: bool,
@@ -173,10 +170,12 @@ impl KoBertTokenizer {
         }
         let id = |t: &str| ids.get(t).copied().ok_or_else(|| anyhow!("no {t}"));
         Ok(Self {
-            unk: id(UNK)?,
-            sep: id(SEP)?,
-            pad: id(PAD)?,
-            cls: id(CLS)?,
+            special: SpecialIds {
+                cls: id(CLS)?,
+                sep: id(SEP)?,
+                pad: id(PAD)?,
+                unk: id(UNK)?,
+            },
             sp,
             lines,
             ids,
@@ -210,12 +209,12 @@ impl KoBertTokenizer {
         let mut out = Vec::new();
         for (chunk, base, special) in split_on_tokens(text, &SPECIALS) {
             if special {
-                let id = self.ids.get(chunk).copied().unwrap_or(self.unk);
+                let id = self.ids.get(chunk).copied().unwrap_or(self.special.unk);
                 out.push((i64::from(id), (base, base + chunk.chars().count())));
                 continue;
             }
             for (piece, (s, e)) in self.chunk_tokens(chunk)? {
-                let id = self.ids.get(&piece).copied().unwrap_or(self.unk);
+                let id = self.ids.get(&piece).copied().unwrap_or(self.special.unk);
                 out.push((i64::from(id), (base + s, base + e)));
             }
         }
@@ -366,7 +365,7 @@ impl KoBertTokenizer {
 
     /// Longest-first truncation as the slow tokenizer does it, then `[CLS] a [SEP] (b [SEP])`.
     fn assemble(&self, mut a: Vec<i64>, b: Option<Vec<i64>>, max_length: usize) -> Result<Encoded> {
-        let (cls, sep) = (i64::from(self.cls), i64::from(self.sep));
+        let (cls, sep) = (i64::from(self.special.cls), i64::from(self.special.sep));
         let mut ids = vec![cls];
         let mut type_ids = vec![0];
         match b {
@@ -431,20 +430,8 @@ impl Tokenizer for KoBertTokenizer {
         self.ids.iter().find(|(_, &v)| v == id).map(|(k, _)| k.clone())
     }
 
-    fn cls_id(&self) -> i64 {
-        i64::from(self.cls)
-    }
-
-    fn sep_id(&self) -> i64 {
-        i64::from(self.sep)
-    }
-
-    fn pad_id(&self) -> i64 {
-        i64::from(self.pad)
-    }
-
-    fn unk_id(&self) -> i64 {
-        i64::from(self.unk)
+    fn special_ids(&self) -> SpecialIds {
+        self.special
     }
 
     fn do_lower_case(&self) -> bool {

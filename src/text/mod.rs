@@ -34,6 +34,16 @@ pub struct Encoded {
     pub attention_mask: Vec<i64>,
 }
 
+/// The ids of a tokenizer's special tokens: `[CLS]`/`<s>`, `[SEP]`/`</s>`, `[PAD]`/`<pad>` and
+/// `[UNK]`/`<unk>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialIds {
+    pub cls: u32,
+    pub sep: u32,
+    pub pad: u32,
+    pub unk: u32,
+}
+
 /// What the pipeline needs from a tokenizer. Implementations are cheap to share between threads.
 pub trait Tokenizer: Send + Sync {
     /// `A` or the pair `(A, B)` with special tokens, longest-first truncated to `max_length`.
@@ -48,14 +58,24 @@ pub trait Tokenizer: Send + Sync {
     fn encode_offsets(&self, text: &str) -> Result<Vec<(i64, (usize, usize))>>;
     /// The vocabulary string of an id.
     fn id_to_token(&self, id: i64) -> Option<String>;
+    /// The ids of the special tokens.
+    fn special_ids(&self) -> SpecialIds;
     /// Id of the sequence-start token (`[CLS]`).
-    fn cls_id(&self) -> i64;
+    fn cls_id(&self) -> i64 {
+        i64::from(self.special_ids().cls)
+    }
     /// Id of the separator (`[SEP]`).
-    fn sep_id(&self) -> i64;
+    fn sep_id(&self) -> i64 {
+        i64::from(self.special_ids().sep)
+    }
     /// Id of the padding token (`[PAD]`).
-    fn pad_id(&self) -> i64;
+    fn pad_id(&self) -> i64 {
+        i64::from(self.special_ids().pad)
+    }
     /// Id of the unknown-word token (`[UNK]`).
-    fn unk_id(&self) -> i64;
+    fn unk_id(&self) -> i64 {
+        i64::from(self.special_ids().unk)
+    }
     /// Whether input is lowercased before tokenization.
     fn do_lower_case(&self) -> bool;
     /// Everything that decides the ids, as bytes (feature-cache keys).

@@ -20,7 +20,7 @@ use tokenizers::processors::bert::BertProcessing;
 use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationParams, TruncationStrategy};
 use tokenizers::{AddedToken, Encoding, NormalizerWrapper, PostProcessor};
 
-use super::{Encoded, Loader, Tokenizer};
+use super::{Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
 /// Padding token string.
@@ -58,10 +58,7 @@ fn encoded(enc: &Encoding) -> Encoded {
 pub struct WordPieceTokenizer {
     inner: tokenizers::Tokenizer,
     do_lower_case: bool,
-    pad_id: u32,
-    unk_id: u32,
-    cls_id: u32,
-    sep_id: u32,
+    special: SpecialIds,
 }
 
 impl WordPieceTokenizer {
@@ -193,10 +190,12 @@ impl WordPieceTokenizer {
                 .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token"))
         };
         let tokenizer = Self {
-            pad_id: id(PAD_TOKEN)?,
-            unk_id: id(UNK_TOKEN)?,
-            cls_id: id(CLS_TOKEN)?,
-            sep_id: id(SEP_TOKEN)?,
+            special: SpecialIds {
+                cls: id(CLS_TOKEN)?,
+                sep: id(SEP_TOKEN)?,
+                pad: id(PAD_TOKEN)?,
+                unk: id(UNK_TOKEN)?,
+            },
             do_lower_case,
             inner,
         };
@@ -214,7 +213,7 @@ impl WordPieceTokenizer {
             .post_process(empty(), Some(empty()), true)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
-        let ids = pair.get_ids().iter().chain([&self.pad_id, &self.unk_id]);
+        let ids = pair.get_ids().iter().chain([&self.special.pad, &self.special.unk]);
         for &id in ids {
             if self.inner.id_to_token(id).is_none() {
                 bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
@@ -348,24 +347,8 @@ impl Tokenizer for WordPieceTokenizer {
         Ok(format!("{json}\0lower={}", self.do_lower_case).into_bytes())
     }
 
-    /// Id of `[PAD]`.
-    fn pad_id(&self) -> i64 {
-        i64::from(self.pad_id)
-    }
-
-    /// Id of `[CLS]`.
-    fn cls_id(&self) -> i64 {
-        i64::from(self.cls_id)
-    }
-
-    /// Id of `[SEP]`.
-    fn sep_id(&self) -> i64 {
-        i64::from(self.sep_id)
-    }
-
-    /// Id of `[UNK]`.
-    fn unk_id(&self) -> i64 {
-        i64::from(self.unk_id)
+    fn special_ids(&self) -> SpecialIds {
+        self.special
     }
 
     /// Whether input is lowercased (and accent-stripped) before WordPiece.

@@ -28,7 +28,7 @@ use tokenizers::Encoding;
 use super::kobert::parallel_map;
 use super::sentencepiece::{ModelProto, ModelType, PieceType, MODEL_BYTES};
 use super::wordpiece::{finish_pair, preview, raw_encoding};
-use super::{Encoded, Loader, Tokenizer};
+use super::{Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
 /// The sentencepiece model file of the XLM-R hub folders.
@@ -74,10 +74,7 @@ pub struct XlmRobertaTokenizer {
     inner: tokenizers::Tokenizer,
     /// `sentencepiece.bpe.model`'s bytes, when the folder had it (written back by `save`).
     model: Option<Vec<u8>>,
-    cls: u32,
-    sep: u32,
-    pad: u32,
-    unk: u32,
+    special: SpecialIds,
 }
 
 impl XlmRobertaTokenizer {
@@ -144,10 +141,12 @@ impl XlmRobertaTokenizer {
                 .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token (not an XLM-R tokenizer)"))
         };
         let tok = Self {
-            cls: id(BOS)?,
-            sep: id(EOS)?,
-            pad: id(PAD)?,
-            unk: id(UNK)?,
+            special: SpecialIds {
+                cls: id(BOS)?,
+                sep: id(EOS)?,
+                pad: id(PAD)?,
+                unk: id(UNK)?,
+            },
             model: None,
             inner,
         };
@@ -162,7 +161,7 @@ impl XlmRobertaTokenizer {
             .post_process(Encoding::default(), Some(Encoding::default()), true)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
-        for &id in pair.get_ids().iter().chain([&self.pad, &self.unk]) {
+        for &id in pair.get_ids().iter().chain([&self.special.pad, &self.special.unk]) {
             if self.inner.id_to_token(id).is_none() {
                 bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
             }
@@ -225,20 +224,8 @@ impl Tokenizer for XlmRobertaTokenizer {
         self.inner.id_to_token(u32::try_from(id).ok()?)
     }
 
-    fn cls_id(&self) -> i64 {
-        i64::from(self.cls)
-    }
-
-    fn sep_id(&self) -> i64 {
-        i64::from(self.sep)
-    }
-
-    fn pad_id(&self) -> i64 {
-        i64::from(self.pad)
-    }
-
-    fn unk_id(&self) -> i64 {
-        i64::from(self.unk)
+    fn special_ids(&self) -> SpecialIds {
+        self.special
     }
 
     fn do_lower_case(&self) -> bool {

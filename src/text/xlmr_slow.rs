@@ -39,7 +39,7 @@ use super::kobert::parallel_map;
 use super::python::is_py_whitespace;
 use super::sentencepiece::SentencePiece;
 use super::xlmr::MODEL_FILE;
-use super::{split_on_tokens, truncate_pair_slow, Encoded, PieceStyle, Tokenizer, XlmRobertaTokenizer};
+use super::{split_on_tokens, truncate_pair_slow, Encoded, PieceStyle, SpecialIds, Tokenizer, XlmRobertaTokenizer};
 
 const BOS: &str = "<s>";
 const PAD: &str = "<pad>";
@@ -278,20 +278,13 @@ impl Tokenizer for XlmRobertaSlowTokenizer {
         self.sp.id_to_piece(sp_id).map(str::to_owned)
     }
 
-    fn cls_id(&self) -> i64 {
-        BOS_ID
-    }
-
-    fn sep_id(&self) -> i64 {
-        EOS_ID
-    }
-
-    fn pad_id(&self) -> i64 {
-        PAD_ID
-    }
-
-    fn unk_id(&self) -> i64 {
-        UNK_ID
+    fn special_ids(&self) -> SpecialIds {
+        SpecialIds {
+            cls: BOS_ID as u32,
+            sep: EOS_ID as u32,
+            pad: PAD_ID as u32,
+            unk: UNK_ID as u32,
+        }
     }
 
     fn do_lower_case(&self) -> bool {
