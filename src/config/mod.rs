@@ -118,8 +118,8 @@ pub struct Config {
     pub evaluate_during_training: bool,
     /// Batch examples of similar length together to cut padding.
     pub group_by_length: bool,
-    /// Sequence classification: the dense layers of a batch with 1/8 or more padding run on its
-    /// real tokens only (false: on every position, as HF).
+    /// Sequence and token classification: the dense layers of a batch with 1/8 or more padding run
+    /// on its real tokens only (false: on every position, as HF).
     pub token_packing: bool,
     /// Mixed precision with bfloat16 autocast.
     pub bf16: bool,

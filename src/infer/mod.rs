@@ -79,8 +79,8 @@ impl PredictionFile {
     }
 }
 
-/// How sequence-classification rows become a batch: the tokenizer's `[PAD]` id, and whether the
-/// batch may carry a [`crate::model::Packing`] (config key `token_packing`, off under
+/// How sequence- or token-classification rows become a batch: the tokenizer's `[PAD]` id, and
+/// whether the batch may carry a [`crate::model::Packing`] (config key `token_packing`, off under
 /// `full_determinism`: the packed backward adds with atomics on CUDA).
 #[derive(Debug, Clone, Copy)]
 pub struct Collate {

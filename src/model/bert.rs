@@ -14,7 +14,7 @@ use tch::{nn, Tensor};
 use super::electra::{ElectraConfig, ElectraModel};
 use super::layers::{dropout, linear};
 use super::weights::{check_layer_count, check_shapes};
-use super::{defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::{defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
 
 /// KoBERT: `model_type: "bert"` checkpoints, run by the `kobert` configs.
 pub const FAMILY: Family = Family {
@@ -224,6 +224,10 @@ impl Encoder for BertModel {
 
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
         self.inner.forward_first_t(batch, train)
+    }
+
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        self.inner.forward_packed_t(batch, packing, train)
     }
 }
 

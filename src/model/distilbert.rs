@@ -11,11 +11,11 @@ use tch::{nn, Kind, Tensor};
 
 use super::electra::additive_mask;
 use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
-    LayerNorm, MultiHeadAttention,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Attend,
+    Block, Embedding, LayerNorm, MultiHeadAttention,
 };
 use super::weights::{check_layer_count, check_shapes};
-use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
 
 /// DistilKoBERT: `model_type: "distilbert"` checkpoints, run by the `distilkobert` configs.
 pub const FAMILY: Family = Family {
@@ -319,6 +319,12 @@ impl Encoder for DistilBertModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
         stack_forward_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
+    }
+
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        let xs = self.embeddings.forward_t(&batch.input_ids, train);
+        let mask = additive_mask(&batch.attention_mask);
+        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
     }
 
     /// See [`stack_forward_first_t`].

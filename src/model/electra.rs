@@ -11,11 +11,11 @@ use tch::{nn, nn::Module, Kind, Tensor};
 
 use super::heads::DenseClassificationHead;
 use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_t, Attend, Block, Embedding,
-    LayerNorm, MultiHeadAttention,
+    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Attend,
+    Block, Embedding, LayerNorm, MultiHeadAttention,
 };
 use super::weights::{check_layer_count, check_shapes};
-use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
 
 /// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
 pub const FAMILY: Family = Family {
@@ -388,6 +388,11 @@ impl Encoder for ElectraModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let (xs, mask) = self.embed(batch, train);
         stack_forward_t(&self.layers, xs, &mask, train)
+    }
+
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
     }
 
     /// See [`stack_forward_first_t`].

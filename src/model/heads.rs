@@ -96,10 +96,16 @@ impl TokenClassifier {
         })
     }
 
-    /// Logits `[batch, seq, num_labels]`.
+    /// Logits `[batch, seq, num_labels]`. With a packing, the padding's logits are zeros (HF
+    /// computes them, but its loss ignores them, label -100, and so does every reader of them).
     pub fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let hidden = self.encoder.forward_t(batch, train);
-        dropout(hidden, self.dropout, train).apply(&self.classifier)
+        let Some(packing) = &batch.packing else {
+            let hidden = self.encoder.forward_t(batch, train);
+            return dropout(hidden, self.dropout, train).apply(&self.classifier);
+        };
+        let hidden = self.encoder.forward_packed_t(batch, packing, train);
+        let logits = dropout(hidden, self.dropout, train).apply(&self.classifier);
+        packing.unpack(&logits, &batch.attention_mask)
     }
 
     /// Mean cross-entropy over positions whose label is not -100 (the ignore index).

@@ -209,6 +209,24 @@ pub fn stack_forward_t<B: Block>(layers: &[B], xs: Tensor, mask: &Tensor, train:
     layers.iter().fold(xs, |xs, layer| layer.forward_t(&xs, &attend, train))
 }
 
+/// The final hidden states of the real tokens, packed (`[tokens, hidden]`, see [`Packing`]): the
+/// values of `packing.pack(&stack_forward_t(..))` up to rounding, every dense step skipping padding.
+pub fn stack_forward_packed_t<B: Block>(
+    layers: &[B],
+    xs: &Tensor,
+    mask: &Tensor,
+    packing: &Packing,
+    train: bool,
+) -> Tensor {
+    let attend = Attend {
+        mask,
+        packing: Some(packing),
+    };
+    layers
+        .iter()
+        .fold(packing.pack(xs), |xs, layer| layer.forward_t(&xs, &attend, train))
+}
+
 /// The same values as `stack_forward_t(..).narrow(1, 0, 1)` (up to rounding), with less work: the
 /// last layer computes just the first position's query and feed-forward (a classification head
 /// reads nothing else), saving about 1/N; and with a `packing`, every dense step skips padding.
@@ -223,13 +241,10 @@ pub fn stack_forward_first_t<B: Block>(
         return xs.narrow(1, 0, 1);
     };
     let attend = Attend { mask, packing };
-    let mut xs = match packing {
-        Some(packing) => packing.pack(&xs),
-        None => xs,
+    let xs = match packing {
+        Some(packing) => stack_forward_packed_t(inner, &xs, mask, packing, train),
+        None => inner.iter().fold(xs, |xs, layer| layer.forward_t(&xs, &attend, train)),
     };
-    for layer in inner {
-        xs = layer.forward_t(&xs, &attend, train);
-    }
     match packing {
         Some(packing) => last
             .forward_queries_t(&packing.firsts(&xs), &xs, &attend, train)

@@ -30,7 +30,8 @@ pub struct Batch {
     pub input_ids: Tensor,
     pub attention_mask: Tensor,
     pub token_type_ids: Tensor,
-    /// Where the real tokens are, when [`Encoder::forward_first_t`] may skip the padding.
+    /// Where the real tokens are, when the encoder may skip the padding (sequence and token
+    /// classification).
     pub packing: Option<Packing>,
 }
 
@@ -46,8 +47,8 @@ impl Batch {
         Self::send_with(parts, shape, None, extra, device)
     }
 
-    /// [`Batch::send`] for a sequence-classification batch: with a [`Packing`] (in the same copy)
-    /// where [`Packing::plan`] finds it pays.
+    /// [`Batch::send`] for a sequence- or token-classification batch: with a [`Packing`] (in the
+    /// same copy) where [`Packing::plan`] finds it pays.
     pub fn send_packable(
         parts: [&[i64]; 3],
         shape: [i64; 2],
@@ -152,6 +153,14 @@ impl Packing {
         xs.index_select(0, &self.tokens)
     }
 
+    /// Packed rows `[tokens, d]` → `[batch, seq, d]`, zeros at padding; `like`: a `[batch, seq]`
+    /// tensor of the batch. The backward gathers (no atomics).
+    pub fn unpack(&self, xs: &Tensor, like: &Tensor) -> Tensor {
+        let (size, d) = (like.size(), xs.size()[1]);
+        let padded = Tensor::zeros([size[0] * size[1], d], (xs.kind(), xs.device()));
+        padded.index_copy(0, &self.tokens, xs).view([size[0], size[1], d])
+    }
+
     /// The first position of each sequence, `[batch, hidden]`, from packed hidden states.
     pub fn firsts(&self, xs: &Tensor) -> Tensor {
         xs.index_select(0, &self.firsts)
@@ -162,6 +171,12 @@ impl Packing {
 pub trait Encoder: std::fmt::Debug + Send {
     /// Final hidden states `[batch, seq, hidden]`. `attention_mask` is 1 on real tokens, 0 on padding.
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor;
+
+    /// The final hidden states of the real tokens only, `[tokens, hidden]` (see [`Packing`]);
+    /// families skip the padding's work.
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        packing.pack(&self.forward_t(batch, train))
+    }
 
     /// The final hidden state of the first position only, `[batch, 1, hidden]` (what a
     /// sequence-classification head reads); families may skip the work the other positions need.

@@ -14,8 +14,11 @@ use tch::{nn, Kind, Tensor};
 use super::bert::BertConfig;
 use super::electra::{additive_mask, ElectraLayer};
 use super::heads::DenseClassificationHead;
-use super::layers::{dropout, embedding, layer_norm, stack_forward_first_t, stack_forward_t, Embedding, LayerNorm};
-use super::{Batch, Encoder, Family, ModelConfig, RawConfig};
+use super::layers::{
+    dropout, embedding, layer_norm, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Embedding,
+    LayerNorm,
+};
+use super::{Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
 
 /// XLM-RoBERTa: `model_type: "xlm-roberta"` checkpoints, run by the `xlm-roberta` configs.
 pub const FAMILY: Family = Family {
@@ -128,6 +131,12 @@ impl Encoder for RobertaModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
         stack_forward_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
+    }
+
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        let xs = self.embeddings.forward_t(&batch.input_ids, train);
+        let mask = additive_mask(&batch.attention_mask);
+        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
     }
 
     /// See [`stack_forward_first_t`].

@@ -112,17 +112,34 @@ fn token_classification_matches_hf() {
         let vs = VarStore::new(Device::Cpu);
         let model = TokenClassifier::new(&vs.root(), &config("token-cls"), 5).unwrap();
         load_file(&vs, &file, HeadKind::TokenClassification);
-        let logits = tch::no_grad(|| model.forward_t(&batch(&case), false));
-        let diff = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
-        assert!(diff < TOL, "{}: token logits differ from HF by {diff}", file.display());
-        let loss = model
-            .loss(&logits, &tensor(&case["labels"], Kind::Int64))
-            .double_value(&[]);
-        assert!(
-            (loss - case["loss"].as_f64().unwrap()).abs() < TOL,
-            "{}: token loss {loss}",
-            file.display()
-        );
+        // Packed, the padding's logits are zeros (HF's loss ignores them, label -100).
+        for packed in [false, true] {
+            let batch = if packed { packed_batch(&case) } else { batch(&case) };
+            let logits = tch::no_grad(|| model.forward_t(&batch, false));
+            let mask = batch.attention_mask.unsqueeze(-1);
+            let diff = max_abs_diff(&(&logits * &mask), &(tensor(&case["logits"], Kind::Float) * &mask));
+            assert!(
+                diff < TOL,
+                "{} (packed {packed}): token logits differ from HF by {diff}",
+                file.display()
+            );
+            if !packed {
+                let full = max_abs_diff(&logits, &tensor(&case["logits"], Kind::Float));
+                assert!(
+                    full < TOL,
+                    "{}: padding's token logits differ from HF by {full}",
+                    file.display()
+                );
+            }
+            let loss = model
+                .loss(&logits, &tensor(&case["labels"], Kind::Int64))
+                .double_value(&[]);
+            assert!(
+                (loss - case["loss"].as_f64().unwrap()).abs() < TOL,
+                "{} (packed {packed}): token loss {loss}",
+                file.display()
+            );
+        }
     }
 }
 

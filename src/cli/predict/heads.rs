@@ -190,9 +190,12 @@ impl LineTask for Ner<'_> {
                 self.env.max_seq_len
             );
         }
-        let pad_id = self.env.tokenizer.pad_id();
+        let collate = Collate {
+            pad_id: self.env.tokenizer.pad_id(),
+            packing: true,
+        };
         let bs = self.env.batch_size;
-        let tags = ner::eval::predict_word_tags(&self.model, &features, pad_id, self.env.device, bs, false, || {})?;
+        let tags = ner::eval::predict_word_tags(&self.model, &features, collate, self.env.device, bs, false, || {})?;
         Ok(tags.into_iter().map(|(tags, _)| tags).collect())
     }
 

@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use tch::Device;
 
 use crate::config::Config;
+use crate::infer::Collate;
 use crate::model::heads::TokenClassifier;
 use crate::model::source;
 use crate::model::weights::HeadInfo;
@@ -37,7 +38,10 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     check_vocab_fits(tok, &model_config)?;
     let task = NerModel {
         model,
-        pad_id: tok.pad_id(),
+        collate: Collate {
+            pad_id: tok.pad_id(),
+            packing: cfg.token_packing && !cfg.full_determinism,
+        },
         device,
         eval_batch_size: cfg.eval_batch_size,
         score_truncated: cfg.ner_score_truncated,

@@ -8,14 +8,14 @@ use tch::{Device, Kind, Tensor};
 use super::features::{pad_ner_batch, NerFeature, Split};
 use super::{seqeval, IGNORE_INDEX, NAVER_NER_LABELS};
 use crate::device::read_f64;
-use crate::infer::{argmax, in_input_order, Evaluation, Metrics, PredictionFile, TaskModel};
+use crate::infer::{argmax, in_input_order, Collate, Evaluation, Metrics, PredictionFile, TaskModel};
 use crate::io::progress;
 use crate::model::heads::TokenClassifier;
 
 /// A token classifier for Naver NER, on its device.
 pub struct NerModel {
     pub model: TokenClassifier,
-    pub pad_id: i64,
+    pub collate: Collate,
     pub device: Device,
     pub eval_batch_size: usize,
     /// Words cut off by `max_seq_len` are scored as `O` predictions (`ner_score_truncated`).
@@ -30,7 +30,7 @@ pub struct NerModel {
 pub fn predict_word_tags(
     model: &TokenClassifier,
     features: &[NerFeature],
-    pad_id: i64,
+    collate: Collate,
     device: Device,
     batch_size: usize,
     with_losses: bool,
@@ -39,7 +39,7 @@ pub fn predict_word_tags(
     let lengths: Vec<usize> = features.iter().map(|f| f.input_ids.len()).collect();
     in_input_order(&lengths, batch_size, |idx| {
         let rows: Vec<&NerFeature> = idx.iter().map(|&i| &features[i]).collect();
-        let (batch, labels) = pad_ner_batch(&rows, pad_id, device)?;
+        let (batch, labels) = pad_ner_batch(&rows, collate, device)?;
         let logits = model.forward_t(&batch, false);
         let (n, len, classes) = (idx.len(), labels.size()[1] as usize, model.num_labels as usize);
         let mut parts = vec![logits.f_to_kind(Kind::Double)?.f_reshape([-1])?];
@@ -108,7 +108,7 @@ impl TaskModel for NerModel {
     /// The mean token loss of the split's sentences `idx`.
     fn train_loss(&self, split: &Split, idx: &[usize]) -> Result<Tensor> {
         let rows: Vec<&NerFeature> = idx.iter().map(|&i| &split.features[i]).collect();
-        let (batch, labels) = pad_ner_batch(&rows, self.pad_id, self.device)?;
+        let (batch, labels) = pad_ner_batch(&rows, self.collate, self.device)?;
         let logits = self.model.forward_t(&batch, true);
         Ok(self.model.loss(&logits, &labels))
     }
@@ -126,12 +126,17 @@ impl NerModel {
         let bs = self.eval_batch_size;
         let batches = split.features.len().div_ceil(bs.max(1));
         let bar = progress::bar(batches as u64, &format!("eval {}", split.name));
-        let (preds, loss_sums): (Vec<Vec<usize>>, Vec<f64>) =
-            predict_word_tags(&self.model, &split.features, self.pad_id, self.device, bs, true, || {
-                bar.inc(1)
-            })?
-            .into_iter()
-            .unzip();
+        let (preds, loss_sums): (Vec<Vec<usize>>, Vec<f64>) = predict_word_tags(
+            &self.model,
+            &split.features,
+            self.collate,
+            self.device,
+            bs,
+            true,
+            || bar.inc(1),
+        )?
+        .into_iter()
+        .unzip();
         bar.finish_and_clear();
         let counts: Vec<usize> = split.features.iter().map(|f| f.words_kept).collect();
         Ok((reference_batch_mean(&loss_sums, &counts, bs), preds))

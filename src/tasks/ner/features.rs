@@ -10,7 +10,7 @@ use tch::{Device, Tensor};
 use super::reader::{read_examples, NerExample};
 use super::IGNORE_INDEX;
 use crate::device::Upload;
-use crate::infer::SplitData;
+use crate::infer::{Collate, SplitData};
 use crate::io::cache;
 use crate::io::metrics_log::FeatureStats;
 use crate::io::progress;
@@ -196,9 +196,10 @@ fn feature_from_row(mut row: Vec<Vec<i64>>) -> Result<NerFeature> {
     })
 }
 
-/// Right-pads ids with `[PAD]` and labels with the ignore index; batch and labels reach the device
-/// in one copy.
-pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> Result<(Batch, Tensor)> {
+/// Right-pads ids with `[PAD]` and labels with the ignore index; batch and labels (and, with
+/// `collate.packing`, a packing where it pays) reach the device in one copy.
+pub fn pad_ner_batch(rows: &[&NerFeature], collate: Collate, device: Device) -> Result<(Batch, Tensor)> {
+    let pad_id = collate.pad_id;
     let longest = rows.iter().map(|r| r.input_ids.len()).max().unwrap_or(0);
     let n = rows.len();
     let (mut ids, mut mask, mut labels) = (
@@ -217,7 +218,12 @@ pub fn pad_ner_batch(rows: &[&NerFeature], pad_id: i64, device: Device) -> Resul
     let mut extra = Upload::new();
     extra.push(&labels, &shape);
     let types = vec![0i64; n * longest];
-    let (batch, mut arrays) = Batch::send([&ids, &mask, &types], shape, extra, device)?;
+    let send = if collate.packing {
+        Batch::send_packable
+    } else {
+        Batch::send
+    };
+    let (batch, mut arrays) = send([&ids, &mask, &types], shape, extra, device)?;
     let labels = arrays.pop().context("the labels of a NER batch were not sent")?;
     Ok((batch, labels))
 }
