@@ -107,12 +107,8 @@ pub fn pad_batch(rows: &[&Encoded], collate: Collate, extra: Upload, device: Dev
         mask[at..at + row.ids.len()].copy_from_slice(&row.attention_mask);
         types[at..at + row.ids.len()].copy_from_slice(&row.type_ids);
     }
-    let send = if collate.packing {
-        Batch::send_packable
-    } else {
-        Batch::send
-    };
-    send([&ids, &mask, &types], [n as i64, longest as i64], extra, device)
+    let shape = [n as i64, longest as i64];
+    Batch::send_packable([&ids, &mask, &types], shape, collate.packing, extra, device)
 }
 
 /// Evaluation batches: indices sorted by length, longest first, so little padding is computed.

@@ -47,15 +47,16 @@ impl Batch {
         Self::send_with(parts, shape, None, extra, device)
     }
 
-    /// [`Batch::send`] for a sequence- or token-classification batch: with a [`Packing`] (in the
-    /// same copy) where [`Packing::plan`] finds it pays.
+    /// [`Batch::send`] for a sequence- or token-classification batch: if `packable`, with a
+    /// [`Packing`] (in the same copy) where [`Packing::plan`] finds it pays.
     pub fn send_packable(
         parts: [&[i64]; 3],
         shape: [i64; 2],
+        packable: bool,
         extra: Upload,
         device: tch::Device,
     ) -> Result<(Batch, Vec<Tensor>)> {
-        let plan = Packing::plan(parts[1], shape);
+        let plan = packable.then(|| Packing::plan(parts[1], shape)).flatten();
         Self::send_with(parts, shape, plan, extra, device)
     }
 

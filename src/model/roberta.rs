@@ -127,22 +127,28 @@ impl RobertaModel {
     }
 }
 
+impl RobertaModel {
+    /// Embeddings and the additive attention mask.
+    fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
+        let xs = self.embeddings.forward_t(&batch.input_ids, train);
+        (xs, additive_mask(&batch.attention_mask))
+    }
+}
+
 impl Encoder for RobertaModel {
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        stack_forward_t(&self.layers, xs, &additive_mask(&batch.attention_mask), train)
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_t(&self.layers, xs, &mask, train)
     }
 
     fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
+        let (xs, mask) = self.embed(batch, train);
         stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
     }
 
     /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let xs = self.embeddings.forward_t(&batch.input_ids, train);
-        let mask = additive_mask(&batch.attention_mask);
+        let (xs, mask) = self.embed(batch, train);
         stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
     }
 }

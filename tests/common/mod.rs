@@ -82,6 +82,7 @@ pub fn packed_batch(case: &Value) -> koelectra_ft::model::Batch {
     let (batch, _) = koelectra_ft::model::Batch::send_packable(
         [&ids, &mask, &types],
         shape,
+        true,
         koelectra_ft::device::Upload::new(),
         tch::Device::Cpu,
     )

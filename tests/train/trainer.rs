@@ -59,8 +59,7 @@ fn pad(examples: &[&serde_json::Value], packable: bool) -> Batch {
         .collect();
     let (ids, types) = (concat("input_ids"), concat("token_type_ids"));
     let shape = [examples.len() as i64, longest as i64];
-    let send = if packable { Batch::send_packable } else { Batch::send };
-    send([&ids, &mask, &types], shape, Upload::new(), Device::Cpu)
+    Batch::send_packable([&ids, &mask, &types], shape, packable, Upload::new(), Device::Cpu)
         .unwrap()
         .0
 }

@@ -218,12 +218,7 @@ pub fn pad_ner_batch(rows: &[&NerFeature], collate: Collate, device: Device) -> 
     let mut extra = Upload::new();
     extra.push(&labels, &shape);
     let types = vec![0i64; n * longest];
-    let send = if collate.packing {
-        Batch::send_packable
-    } else {
-        Batch::send
-    };
-    let (batch, mut arrays) = send([&ids, &mask, &types], shape, extra, device)?;
+    let (batch, mut arrays) = Batch::send_packable([&ids, &mask, &types], shape, collate.packing, extra, device)?;
     let labels = arrays.pop().context("the labels of a NER batch were not sent")?;
     Ok((batch, labels))
 }
