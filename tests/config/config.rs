@@ -239,6 +239,13 @@ fn wrong_type_names_key_and_expected_type() {
     }));
     assert!(msg.contains("\"do_train\" must be true or false, got 1"), "{msg}");
     let (_, msg) = load_err(&nsmc_with(|m| {
+        m.insert("token_packing".into(), "yes".into());
+    }));
+    assert!(
+        msg.contains("\"token_packing\" must be true or false, got \"yes\""),
+        "{msg}"
+    );
+    let (_, msg) = load_err(&nsmc_with(|m| {
         m.insert("num_train_epochs".into(), 2.5.into());
     }));
     assert!(
