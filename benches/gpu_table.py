@@ -9,6 +9,10 @@ version.txt, gpu.txt, status.txt, peer_versions.json, demo/{rc,stdout,stderr},
 ours-SIZE-PREC-bBATCH/{rc,stdout,stderr,metrics.jsonl,trace}, peer-SIZE.{plan,jsonl,err,rc} and
 gpu_util.csv (nvidia-smi: timestamp, utilization.gpu %, memory.used MiB every 200 ms).
 
+With token_packing=both in settings.txt, ours ran each row twice: packed (ours-...) and with every
+padded position computed (ours-...-unpacked); the table then has a column of each, and the lines
+under it check the targets (ours ÷ HF ≥ 1.3×, bf16 ≥ 2× fp32 for base) for each.
+
 Ours' train samples/s: the time-weighted mean (total samples / total time) of the `train` events of
 metrics.jsonl after the first one (its window is the warm-up); the peer's: the steps after as many
 warm-up steps. GPU utilisation: the mean of the samples inside each side's timed window (ours: from
@@ -23,11 +27,22 @@ import sys
 from pathlib import Path
 
 
+PACKED = ": the dense layers on the real tokens where a batch is 1/8 or more padding"
+UNPACKED = ": every padded position computed, as the peer does"
+
+
 def packing_note(settings: dict) -> str:
     """What the token_packing setting means for our side."""
-    if settings.get("token_packing") == "false":
-        return ": every padded position computed, as the peer does"
-    return ": the dense layers on the real tokens where a batch is 1/8 or more padding"
+    return {"false": UNPACKED, "both": f" (ours{PACKED}; no packing{UNPACKED})"}.get(
+        settings.get("token_packing"), PACKED)
+
+
+def variants(settings: dict) -> list:
+    """Ours' runs per row: (key in the row, run folder suffix, column label)."""
+    packing = settings.get("token_packing", "true")
+    if packing == "both":
+        return [("ours", "", "ours"), ("ours_unpacked", "-unpacked", "no packing")]
+    return [("ours", "-unpacked" if packing == "false" else "", "ours")]
 
 
 def read(path: Path, default: str = "") -> str:
@@ -117,8 +132,8 @@ def window_stats(samples: list, start, end) -> dict:
 
 
 # ---- ours -----------------------------------------------------------------------------------------
-def ours_run(logs: Path, size: str, prec: str, batch: int, samples: list) -> dict:
-    d = logs / f"ours-{size}-{prec}-b{batch}"
+def ours_run(logs: Path, size: str, prec: str, batch: int, samples: list, suffix: str = "") -> dict:
+    d = logs / f"ours-{size}-{prec}-b{batch}{suffix}"
     if not d.is_dir():
         return {"status": "skipped (time budget)"}
     rc = rc_file(d / "rc")
@@ -205,6 +220,37 @@ def peer_runs(logs: Path, size: str, samples: list) -> tuple:
     return results, planned, status
 
 
+def train_ratio(ours: dict, peer: dict):
+    """Ours' train samples/s over the peer's, when both ran."""
+    if ours.get("status") == "ok" and ours.get("train_samples_per_s") and peer.get("train_samples_per_s"):
+        return ours["train_samples_per_s"] / peer["train_samples_per_s"]
+    return None
+
+
+def target_lines(rows: list, kinds: list) -> list:
+    """The issue's GPU targets, per variant of ours: train ≥ 1.3× the peer at the same precision,
+    and bf16 ≥ 2× fp32 for base (each train batch)."""
+    out = []
+    for key, _, label in kinds:
+        ratios = [(r, r[f"train_ratio_{key}_over_peer"]) for r in rows]
+        ratios = [(r, x) for r, x in ratios if x is not None]
+        if not ratios:
+            continue
+        below = [f"{r['size']} {r['precision']} b{r['batch']} {x:.2f}×" for r, x in ratios if x < 1.3]
+        out.append(f"- {label} ÷ HF ≥ 1.3×: {len(ratios) - len(below)} of {len(ratios)} rows"
+                   + (f"; below: {', '.join(below)}" if below else ""))
+        speed = {(r["size"], r["precision"], r["batch"]): r[key].get("train_samples_per_s")
+                 for r in rows if r[key].get("status") == "ok"}
+        pairs = []
+        for batch in sorted({r["batch"] for r in rows if r["size"] == "base"}):
+            bf16, fp32 = speed.get(("base", "bf16", batch)), speed.get(("base", "fp32", batch))
+            if bf16 and fp32:
+                pairs.append(f"b{batch} {bf16 / fp32:.2f}×")
+        if pairs:
+            out.append(f"- {label}, base, bf16 ÷ fp32 train (target ≥ 2×): {', '.join(pairs)}")
+    return out + [""] if out else []
+
+
 # ---- formatting -----------------------------------------------------------------------------------
 def num(x, digits=None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -212,10 +258,6 @@ def num(x, digits=None) -> str:
     if digits is not None:
         return f"{x:.{digits}f}"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
-
-
-def pair(a: str, b: str) -> str:
-    return f"{a} / {b}"
 
 
 def main() -> None:
@@ -250,9 +292,9 @@ def main() -> None:
     }
 
     peers = {size: peer_runs(logs, size, samples) for size in dict.fromkeys(s for s, *_ in plan)}
+    kinds = variants(settings)
     rows = []
     for size, prec, batch, steps in plan:
-        ours = ours_run(logs, size, prec, batch, samples)
         results, planned, sweep_status = peers[size]
         if (prec, batch) in results:
             peer = results[(prec, batch)]
@@ -263,12 +305,13 @@ def main() -> None:
             peer = {"status": sweep_status if sweep_status != "ok" else "missing"}
         else:
             peer = {"status": "not run" + (" (cpu)" if not cuda else "")}
-        ratio = None
-        if ours.get("status") == "ok" and ours.get("train_samples_per_s") and peer.get("train_samples_per_s"):
-            ratio = ours["train_samples_per_s"] / peer["train_samples_per_s"]
-        rows.append({"size": size, "precision": prec, "batch": batch, "steps": steps,
-                     "warmup_steps": int(settings.get("logging_steps", 0) or 0), "ours": ours, "peer": peer,
-                     "train_ratio_ours_over_peer": ratio})
+        row = {"size": size, "precision": prec, "batch": batch, "steps": steps,
+               "warmup_steps": int(settings.get("logging_steps", 0) or 0), "peer": peer}
+        for key, suffix, _ in kinds:
+            ours = ours_run(logs, size, prec, batch, samples, suffix)
+            row[key] = ours
+            row[f"train_ratio_{key}_over_peer"] = train_ratio(ours, peer)
+        rows.append(row)
 
     version = read(logs / "version.txt").strip() or ("binary failed: " + first_error(read(logs / "version.err")))
     gpu = read(logs / "gpu.txt").strip().splitlines()
@@ -297,9 +340,13 @@ def main() -> None:
         f"the first {settings.get('logging_steps', '?')} steps are warm-up (not timed) on both sides; "
         "HF: ElectraForSequenceClassification (eager attention), fused AdamW, autocast (fp16 + GradScaler)")
     lines.append("")
-    lines.append("| model | precision | batch | steps | ours train samples/s | HF train samples/s | ours ÷ HF "
-                 "| ours eval samples/s | HF eval samples/s | peak GPU MiB ours / HF | GPU util % ours / HF |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    labels = [label for _, _, label in kinds]
+    lines.append("| model | precision | batch | steps | "
+                 + " | ".join(f"{label} train samples/s" for label in labels) + " | HF train samples/s | "
+                 + " | ".join(f"{label} ÷ HF" for label in labels) + " | "
+                 + " | ".join(f"{label} eval samples/s" for label in labels) + " | HF eval samples/s "
+                 f"| peak GPU MiB {' / '.join(labels)} / HF | GPU util % {' / '.join(labels)} / HF |")
+    lines.append("|---|---|---:|---:|" + "---:|" * (3 * len(kinds) + 4))
     notes = {}
 
     def cell(status: str) -> str:
@@ -310,32 +357,37 @@ def main() -> None:
         n = notes.setdefault(status, len(notes) + 1)
         return f"{short(status, 80)} [{n}]"
 
+    def train_cell(o: dict) -> str:
+        if o.get("status") != "ok":
+            return cell(o.get("status", "?"))
+        return num(o.get("train_samples_per_s")) + (" (incl. warm-up)" if o.get("warmup_included") else "")
+
+    def mem_cell(o: dict) -> str:
+        if o.get("status") == "ok" and o.get("peak_gpu_mib") is not None:
+            return num(o["peak_gpu_mib"], 0)
+        if o.get("status") == "ok" and o.get("smi_mem_max_mib") is not None:
+            return f"~{o['smi_mem_max_mib']:.0f} (smi)"
+        return "–"
+
+    def ok_num(o: dict, key: str, digits=None) -> str:
+        return num(o.get(key), digits) if o.get("status") == "ok" else "–"
+
     for r in rows:
-        o, h = r["ours"], r["peer"]
-        o_ok, h_ok = o.get("status") == "ok", h.get("status") == "ok"
-        o_train = num(o.get("train_samples_per_s")) if o_ok else cell(o.get("status", "?"))
-        if o_ok and o.get("warmup_included"):
-            o_train += " (incl. warm-up)"
-        h_train = num(h.get("train_samples_per_s")) if h_ok else cell(h.get("status", "?"))
-        ratio = f"{r['train_ratio_ours_over_peer']:.2f}×" if r["train_ratio_ours_over_peer"] else "–"
-        if o_ok and o.get("peak_gpu_mib") is not None:
-            o_mem = num(o["peak_gpu_mib"], 0)
-        elif o_ok and o.get("smi_mem_max_mib") is not None:
-            o_mem = f"~{o['smi_mem_max_mib']:.0f} (smi)"
-        else:
-            o_mem = "–"
-        h_mem = num(h.get("peak_gpu_mib"), 0) if h_ok and cuda else "–"
-        mem = pair(o_mem, h_mem) if cuda else "n/a"
-        util = "n/a" if not cuda else pair(num(o.get("util_mean"), 0) if o_ok else "–",
-                                           num(h.get("util_mean"), 0) if h_ok else "–")
-        lines.append(f"| {r['size']} | {r['precision']} | {r['batch']} | {r['steps']} | {o_train} | {h_train} | {ratio} "
-                     f"| {num(o.get('eval_samples_per_s')) if o_ok else '–'} "
-                     f"| {num(h.get('eval_samples_per_s')) if h_ok else '–'} | {mem} | {util} |")
+        ours, h = [r[key] for key, _, _ in kinds], r["peer"]
+        ratios = [f"{x:.2f}×" if (x := r[f"train_ratio_{key}_over_peer"]) else "–" for key, _, _ in kinds]
+        h_mem = num(h.get("peak_gpu_mib"), 0) if h.get("status") == "ok" and cuda else "–"
+        mem = " / ".join([mem_cell(o) for o in ours] + [h_mem]) if cuda else "n/a"
+        util = "n/a" if not cuda else " / ".join(ok_num(o, "util_mean", 0) for o in ours + [h])
+        cells = ([r["size"], r["precision"], str(r["batch"]), str(r["steps"])] + [train_cell(o) for o in ours]
+                 + [train_cell(h)] + ratios + [ok_num(o, "eval_samples_per_s") for o in ours]
+                 + [ok_num(h, "eval_samples_per_s"), mem, util])
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for text, n in notes.items():
         lines.append(f"[{n}] {text}  ")
     if notes:
         lines.append("")
+    lines.extend(target_lines(rows, kinds))
     lines.append("Peak GPU MiB: ours from metrics.jsonl's `end` event (`~N (smi)`: nvidia-smi's memory.used, "
                  "whole process, where the event has none); HF: torch.cuda.max_memory_allocated. "
                  "GPU util: nvidia-smi's utilization.gpu averaged over each timed window.")

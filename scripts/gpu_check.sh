@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One call for a GPU machine that has PyTorch and python3 but no Rust, no network and no ../shared:
 # the prebuilt binary and the data come in .gpu/ (scripts/gpu_prepare.sh fills it here, the call
-# carries it). Runs, each under its own timeout, within a time budget (about 7 minutes on cuda):
+# carries it). Runs, each under its own timeout, within a time budget (at most 7.5 minutes on cuda):
 #   1. `koelectra-ft --version`, nvidia-smi, the demo (the templated test fixture,
 #      tests/fixtures/templated.json) on the device, and fault probes (bad ids, out-of-memory):
 #      one `error:` line and exit 1 each -> $OUT/faults.md;
 #   2. ours: random KoELECTRA-small- and base-shaped models (model_config) on real NSMC rows,
-#      max_seq_len 128, fp32/tf32/bf16/fp16 at train batch 32 and 128, then eval (batch 128);
+#      max_seq_len 128, fp32/tf32/bf16/fp16 at train batch 32 and 128 (base also at 256, fp32 and
+#      bf16), then eval (batch 128), with token packing and (after the peer) without it;
 #   3. the HF peer (benches/hf_peer.py sweep): the same shapes, rows, batches, steps, warm-up,
 #      padding to the longest row of each batch, fused AdamW, autocast (fp16 with GradScaler);
 #   4. GPU utilisation sampled by nvidia-smi every 200 ms, averaged over each timed window;
@@ -21,12 +22,14 @@
 #   --device cpu: the dry run (tiny: 256 train / 64 test rows, 4 steps, no base model at batch 128)
 #   --quick: fewer steps (cuda) or only small at batch 32 (cpu)
 # On the device machine (repo root, after scripts/gpu_prepare.sh here; carry .gpu):
-#   bash scripts/gpu_check.sh --device cuda     # OUT is set there; about 4-7 minutes on an H100
+#   bash scripts/gpu_check.sh --device cuda     # OUT is set there; about 4-7 minutes on an H200
 # Env: OUT (default /tmp/gpu_check_out), PYTHON (a python with torch; default python3, else
-# .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 420, cpu 1500),
+# .venv/bin/python), GPU_CHECK_BUDGET_S (whole-run budget in seconds; cuda 450, cpu 1500),
 # GROUP_BY_LENGTH (ours; default false: random batches padded to their longest row, like the peer;
-# ours then packs the real tokens through the dense layers), TOKEN_PACKING (ours; default true;
-# false computes every padded position, as the peer does: run both to see what packing gives).
+# ours then packs the real tokens through the dense layers), TOKEN_PACKING (ours: both (default),
+# true or false; `both` runs each of ours' rows twice, packed and then with every padded position
+# computed as the peer does (`ours-...-unpacked`, after the peer's sweep of that size), so one call
+# shows what packing gives on the card).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -56,13 +59,15 @@ now() { if [ -n "${EPOCHREALTIME:-}" ]; then printf '%s\n' "${EPOCHREALTIME/,/.}
 say() { printf '[gpu_check %4ss] %s\n' "$SECONDS" "$*" | tee -a "$OUT/console.log"; }
 
 # ---- sizes -------------------------------------------------------------------------------------
-# Each line of the plan: SIZE PRECISION BATCH STEPS (steps in all, the first LOG of them warm-up).
+# Each line of the plan: SIZE PRECISION BATCH STEPS (steps in all, the first LOG of them warm-up);
+# a shape runs every precision, or those of its fourth field.
 PRECISIONS=(fp32 tf32 bf16 fp16)
 if [ $IS_CUDA = 1 ]; then
-    TRAIN_ROWS=4096 TEST_ROWS=1024 LOG=10 BUDGET=${GPU_CHECK_BUDGET_S:-420}
+    TRAIN_ROWS=4096 TEST_ROWS=1024 LOG=10 BUDGET=${GPU_CHECK_BUDGET_S:-450}
     CAP_OURS=90 CAP_PEER=200 CAP_DEMO=120
-    SHAPES=("small 32 60" "small 128 30" "base 32 40" "base 128 20")
-    [ $QUICK = 1 ] && LOG=5 SHAPES=("small 32 30" "small 128 15" "base 32 20" "base 128 10")
+    # Base at batch 256 in fp32 and bf16 only: where the GPU, not the host, sets the pace.
+    SHAPES=("small 32 60" "small 128 30" "base 32 40" "base 128 20" "base 256 20 fp32,bf16")
+    [ $QUICK = 1 ] && LOG=5 SHAPES=("small 32 30" "small 128 15" "base 32 20" "base 128 10" "base 256 10 fp32,bf16")
 else
     TRAIN_ROWS=256 TEST_ROWS=64 LOG=2 BUDGET=${GPU_CHECK_BUDGET_S:-1500}
     CAP_OURS=300 CAP_PEER=600 CAP_DEMO=300
@@ -72,7 +77,11 @@ fi
 EVAL_BS=128
 MAX_LEN=128
 GROUP_BY_LENGTH=${GROUP_BY_LENGTH:-false}
-TOKEN_PACKING=${TOKEN_PACKING:-true}
+TOKEN_PACKING=${TOKEN_PACKING:-both}
+case "$TOKEN_PACKING" in
+    both) PACKINGS=(true false) ;; true | false) PACKINGS=("$TOKEN_PACKING") ;;
+    *) echo "gpu_check.sh: TOKEN_PACKING must be both, true or false" >&2; exit 2 ;;
+esac
 
 # The peer runs every planned row on cuda; on the CPU dry run, fp32 everywhere and bf16/fp16 only
 # at small/32 (to exercise autocast and the GradScaler path), and no tf32 (a GPU mode: ours refuses it).
@@ -125,8 +134,10 @@ declare -A MODEL_CONFIG=(
 
 # ---- the plan (read by gpu_table.py; rows never run show as skipped) -------------------------------
 for shape in "${SHAPES[@]}"; do
-    read -r size batch steps <<<"$shape"
-    for prec in "${PRECISIONS[@]}"; do echo "$size $prec $batch $steps"; done
+    read -r size batch steps precs <<<"$shape"
+    for prec in "${PRECISIONS[@]}"; do
+        [ -z "$precs" ] || [[ ",$precs," == *",$prec,"* ]] && echo "$size $prec $batch $steps"
+    done
 done >"$LOGS/plan.txt"
 SIZES=()
 for shape in "${SHAPES[@]}"; do
@@ -316,9 +327,10 @@ precision_flag() {
         fp32) echo "tf32=false" ;; tf32) echo "tf32=true" ;; bf16) echo "bf16=true" ;; fp16) echo "fp16=true" ;;
     esac
 }
-run_ours() { # SIZE PRECISION BATCH STEPS
-    local size=$1 prec=$2 batch=$3 steps=$4
+run_ours() { # SIZE PRECISION BATCH STEPS PACKING(true|false)
+    local size=$1 prec=$2 batch=$3 steps=$4 packing=$5
     local name="ours-$size-$prec-b$batch" t
+    [ "$packing" = false ] && name+=-unpacked
     local d=$LOGS/$name
     if ! t=$(timeout_for "$CAP_OURS"); then
         say "$name: skipped (time budget)"
@@ -337,7 +349,7 @@ run_ours() { # SIZE PRECISION BATCH STEPS
         --set "max_steps=$steps" --set num_train_epochs=1000 --set "logging_steps=$LOG" --set save_steps=0 \
         --set eval_all_checkpoints=false --set save_optimizer=false --set learning_rate=5e-5 \
         --set warmup_proportion=0 --set "group_by_length=$GROUP_BY_LENGTH" --set seed=42 \
-        --set "token_packing=$TOKEN_PACKING" \
+        --set "token_packing=$packing" \
         --set "$(precision_flag "$prec")" >"$d/stdout" 2>"$d/stderr" &
     local pid=$!
     # When each train event lands: the timed window (after the first, warm-up event) for the
@@ -400,10 +412,16 @@ run_peer() { # SIZE: one sweep over the plan's rows of that size
     say "peer-$size: rc $rc, $(grep -c . "$LOGS/peer-$size.jsonl") of ${#runs[@]} runs done"
 }
 
-for size in "${SIZES[@]}"; do
+run_ours_rows() { # SIZE PACKING: ours' planned rows of that size
     while read -r -u 3 s prec batch steps; do
-        [ "$s" = "$size" ] && run_ours "$s" "$prec" "$batch" "$steps" </dev/null
+        [ "$s" = "$1" ] && run_ours "$s" "$prec" "$batch" "$steps" "$2" </dev/null
     done 3<"$LOGS/plan.txt"
+}
+
+# The first packing setting, the peer, then the other (so a spent budget skips the A/B rows last).
+for size in "${SIZES[@]}"; do
+    run_ours_rows "$size" "${PACKINGS[0]}"
     run_peer "$size"
+    [ ${#PACKINGS[@]} -gt 1 ] && run_ours_rows "$size" "${PACKINGS[1]}"
 done
 
