@@ -11,7 +11,9 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_amp_foreach_non_finite_check_and_unscale_ops.h>
 #include <ATen/ops/_fused_adamw_ops.h>
+#include <ATen/ops/cat.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
 #include <c10/core/CachingDeviceAllocator.h>
 
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -74,6 +77,39 @@ int kft_fused_adamw(at::Tensor *param, at::Tensor *grad, at::Tensor *exp_avg, at
 // 1 when it holds an infinity or NaN.
 int kft_amp_unscale(at::Tensor *grad, at::Tensor *found_inf, at::Tensor *inv_scale) {
   return guarded([&] { at::_ops::_amp_foreach_non_finite_check_and_unscale_::call({*grad}, *found_inf, *inv_scale); });
+}
+
+// optimizer.zero_grad(set_to_none=True) for `n` variables: their gradients are dropped, so the next
+// backward hands each variable its freshly computed gradient instead of adding into a zeroed one
+// (one kernel launch saved per variable).
+int kft_clear_grads(const at::Tensor *const *vars, int64_t n) {
+  return guarded([&] {
+    for (int64_t i = 0; i < n; ++i) {
+      vars[i]->mutable_grad().reset();
+    }
+  });
+}
+
+// Copies the gradients of `n` variables into `flat`, one after the other (the variables' order
+// and sizes are its layout), with one `cat` instead of a copy per variable, then makes each
+// gradient a view of its place in `flat`, so later backwards add straight into it. A variable
+// without a gradient gets zeros. No gradient may already be a view of `flat`.
+int kft_take_grads(const at::Tensor *const *vars, int64_t n, at::Tensor *flat) {
+  return guarded([&] {
+    std::vector<at::Tensor> parts;
+    parts.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const at::Tensor &grad = vars[i]->grad();
+      parts.push_back(grad.defined() ? grad.reshape({-1}) : at::zeros({vars[i]->numel()}, flat->options()));
+    }
+    at::cat_out(*flat, parts, 0);
+    int64_t offset = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t numel = vars[i]->numel();
+      vars[i]->mutable_grad() = flat->narrow(0, offset, numel).view(vars[i]->sizes());
+      offset += numel;
+    }
+  });
 }
 
 // Enters an autocast region on CPU (cuda = 0) or CUDA (cuda = 1) with the given ScalarType,

@@ -28,6 +28,8 @@ extern "C" {
         found_inf: *const std::ffi::c_void,
         inv_scale: *const std::ffi::c_void,
     ) -> c_int;
+    fn kft_clear_grads(vars: *const *const std::ffi::c_void, n: i64) -> c_int;
+    fn kft_take_grads(vars: *const *const std::ffi::c_void, n: i64, flat: *const std::ffi::c_void) -> c_int;
     fn kft_autocast_enter(cuda: c_int, dtype: i8, prev_enabled: *mut c_int, prev_dtype: *mut i8) -> c_int;
     fn kft_autocast_exit(cuda: c_int, prev_enabled: c_int, prev_dtype: i8) -> c_int;
     fn kft_autocast_state(cuda: c_int, enabled: *mut c_int, dtype: *mut i8) -> c_int;
@@ -120,6 +122,31 @@ pub fn amp_unscale(grad: &Tensor, found_inf: &Tensor, inv_scale: &Tensor) -> Res
     // SAFETY: live tensor handles borrowed for the call.
     let rc = unsafe { kft_amp_unscale(ptr(grad), ptr(found_inf), ptr(inv_scale)) };
     check(rc, "gradient unscaling")
+}
+
+/// The handles of `vars`, for the shim's list arguments.
+fn handles(vars: &[&Tensor]) -> Vec<*const std::ffi::c_void> {
+    vars.iter().map(|t| ptr(t)).collect()
+}
+
+/// `optimizer.zero_grad(set_to_none=True)`: drops the gradients of `vars`, so the next backward
+/// hands each its new gradient (no zeroing, no in-place add).
+pub fn clear_grads(vars: &[&Tensor]) -> Result<()> {
+    let list = handles(vars);
+    // SAFETY: live tensor handles borrowed for the call; only their autograd metadata changes.
+    let rc = unsafe { kft_clear_grads(list.as_ptr(), list.len() as i64) };
+    check(rc, "clearing the gradients")
+}
+
+/// Copies the gradients of `vars` into `flat` back to back (their order and sizes are its layout;
+/// zeros for a variable without one) in one `cat`, and makes each gradient a view of its place
+/// there. No gradient may already be a view of `flat`.
+pub fn take_grads(vars: &[&Tensor], flat: &Tensor) -> Result<()> {
+    let list = handles(vars);
+    // SAFETY: live tensor handles borrowed for the call; `flat` is written and each variable's
+    // gradient is replaced by a view of it.
+    let rc = unsafe { kft_take_grads(list.as_ptr(), list.len() as i64, ptr(flat)) };
+    check(rc, "gathering the gradients")
 }
 
 /// libtorch's `ScalarType` code of an autocast dtype.

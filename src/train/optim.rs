@@ -33,8 +33,12 @@ struct Param {
 pub struct AdamW {
     params: Vec<Param>,
     flat: Tensor,
-    /// Every adopted gradient is a view of this buffer.
+    /// The gradients, back to back; after [`AdamW::gather_grads`] each variable's is a view of it.
     grad: Tensor,
+    /// Whether the variables' gradients are views of `grad`.
+    grads_gathered: bool,
+    /// Whether `zero_grad` drops the gradients instead of zeroing `grad`.
+    drop_grads: bool,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
     /// The float step count the kernel reads for its bias corrections, on the device (as torch's
@@ -91,6 +95,8 @@ impl AdamW {
         Ok(Self {
             params,
             grad: zeros()?,
+            grads_gathered: false,
+            drop_grads: options.1.is_cuda(),
             exp_avg: zeros()?,
             exp_avg_sq: zeros()?,
             step_count: Tensor::f_zeros([], (Kind::Float, options.1))?,
@@ -148,45 +154,41 @@ impl AdamW {
         self.steps
     }
 
-    /// Zeroes the flat gradient buffer, which every adopted gradient is a view of.
+    /// Clears the gradients for the next update. On the CPU it zeroes the flat gradient buffer,
+    /// which every gathered gradient is a view of, so backward adds straight into it (memory
+    /// traffic is the CPU's cost). With [`AdamW::drop_grads`] (the default on CUDA) it drops them
+    /// instead (`zero_grad(set_to_none=True)`, as the HF Trainer does): backward then hands each
+    /// variable its new gradient without zeroing or adding, a kernel launch per variable fewer (the
+    /// host's cost on a GPU), and the next update gathers them with one copy.
     pub fn zero_grad(&mut self) -> Result<()> {
-        let _ = tch::no_grad(|| self.grad.f_zero_())?;
-        for p in &self.params {
-            let mut grad = p.var.grad();
-            if grad.defined() && !self.adopted(p, &grad) {
-                let _ = grad.f_detach_()?.f_zero_()?;
-            }
+        if self.drop_grads || !self.grads_gathered {
+            shim::clear_grads(&self.vars())?;
+            self.grads_gathered = false;
+        } else {
+            let _ = tch::no_grad(|| self.grad.f_zero_())?;
         }
         Ok(())
     }
 
-    /// Whether `grad` already lives in the flat gradient buffer at `p`'s place.
-    fn adopted(&self, p: &Param, grad: &Tensor) -> bool {
-        let expected = self.grad.data_ptr() as usize + p.offset as usize * self.grad.kind().elt_size_in_bytes();
-        grad.data_ptr() as usize == expected
+    /// Whether [`AdamW::zero_grad`] drops the gradients (`true`) or zeroes them in place; the
+    /// default is `true` on CUDA, `false` on the CPU. Both give the same updates.
+    pub fn drop_grads(mut self, drop: bool) -> Self {
+        self.drop_grads = drop;
+        self
     }
 
-    /// Makes every variable's gradient a view of the flat gradient buffer and returns the buffer.
-    /// Backward then accumulates straight into it (autograd adds into an existing `.grad` in place),
-    /// so after the first step gathering is a pointer check per variable instead of a copy.
-    fn gather_grads(&self) -> Result<&Tensor> {
-        tch::no_grad(|| -> Result<()> {
-            for p in &self.params {
-                let mut grad = p.var.grad();
-                if grad.defined() && self.adopted(p, &grad) {
-                    continue;
-                }
-                let mut dst = self.grad.f_narrow(0, p.offset, p.numel)?;
-                if grad.defined() {
-                    let mut view = dst.f_view(grad.size().as_slice())?;
-                    view.f_copy_(&grad)?;
-                    grad.set_data(&view);
-                } else {
-                    let _ = dst.f_zero_()?;
-                }
-            }
-            Ok(())
-        })?;
+    fn vars(&self) -> Vec<&Tensor> {
+        self.params.iter().map(|p| &p.var).collect()
+    }
+
+    /// Copies the gradients into the flat gradient buffer (one `cat`) and makes each variable's
+    /// gradient its view there, unless they already are: from then on backward adds straight into
+    /// the buffer, until [`AdamW::zero_grad`] drops them.
+    fn gather_grads(&mut self) -> Result<&Tensor> {
+        if !self.grads_gathered {
+            shim::take_grads(&self.vars(), &self.grad)?;
+            self.grads_gathered = true;
+        }
         Ok(&self.grad)
     }
 
