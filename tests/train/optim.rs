@@ -105,10 +105,10 @@ fn dropping_or_zeroing_gradients_gives_the_same_updates() {
         let (vs, vars) = var_store(&fx);
         let mut opt = AdamW::new(&vs, 0.01, 1e-8).unwrap().drop_grads(drop);
         opt.zero_grad().unwrap();
-        for step in 0..STEPS {
+        for (step, &lr) in lrs.iter().enumerate().take(STEPS) {
             set_grads(&vars, &fx, step);
             set_grads(&vars, &fx, (step + 1) % STEPS);
-            opt.step(lrs[step], None).unwrap();
+            opt.step(lr, None).unwrap();
             opt.zero_grad().unwrap();
             for (name, var) in &vars {
                 let grad = var.grad();
