@@ -6,7 +6,7 @@ NSMC-format data.
   hf_peer.py make-model OUT_DIR VOCAB [small|base]   random KoELECTRA-small/base-shaped checkpoint (fixed seed)
   hf_peer.py run MODEL_DIR TRAIN TEST --padding max_length|longest [--steps N] [--warmup W] [--batch B]
              [--eval-batch E] [--max-len L] [--threads T] [--device cpu|cuda]
-             [--precision fp32|tf32|bf16|fp16] [--fused]
+             [--precision fp32|tf32|bf16|fp16] [--fused] [--count-ops]
   hf_peer.py sweep MODEL_DIR TRAIN TEST --runs PREC:BATCH:STEPS[,...] [--warmup W] [same options as run]
   hf_peer.py versions
 
@@ -15,7 +15,10 @@ default 3), eval samples/s, peak RSS (MiB), peak GPU memory (MiB) and the mean t
 `sweep` tokenizes once and loads the checkpoint once, then for each PREC:BATCH:STEPS trains a fresh
 copy for W warm-up + STEPS timed steps and evaluates it, printing one such JSON object per line as
 soon as it is done (with the run's precision/batch/steps, the wall-clock bounds of the timed window
-`t_train_start`/`t_train_end` in Unix seconds, or `error` when that run failed).
+`t_train_start`/`t_train_end` in Unix seconds, or `error` when that run failed). With --count-ops,
+torch.profiler records the timed steps and `dispatched_ops_per_update` is its events per update
+(every operator libtorch dispatches, nested ones included: what koelectra-ft reports with
+KOELECTRA_FT_COUNT_OPS set); the profiler's overhead makes that run's timings meaningless.
 
 Precisions: fp32 (TF32 off), tf32 (TF32 matmuls, as torch.backends.cuda.matmul.allow_tf32), bf16
 (autocast to bfloat16), fp16 (autocast to float16 with torch.amp.GradScaler: scaled loss, unscale_,
@@ -102,7 +105,7 @@ def sync(device) -> None:
 
 
 def train_eval(model, data: Data, device, precision: str, batch_size: int, steps: int, warmup: int,
-               eval_batch: int, padding: str, max_len: int, fused: bool) -> dict:
+               eval_batch: int, padding: str, max_len: int, fused: bool, count_ops: bool = False) -> dict:
     """Trains `model` (already on `device`) for warmup + steps updates, times the last `steps`, then
     evaluates the test rows. Returns the JSON object that `run` prints."""
     set_tf32(precision == "tf32")
@@ -124,10 +127,14 @@ def train_eval(model, data: Data, device, precision: str, batch_size: int, steps
     order = torch.randperm(len(data.train_texts), generator=gen).tolist()
     model.train()
     losses, started, t_start, timed = [], None, None, 0
+    profiler = (torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], acc_events=True)
+                if count_ops else None)
     for step in range(steps + warmup):
         if step == warmup:
             sync(device)
             started, t_start = time.perf_counter(), time.time()
+            if profiler is not None:
+                profiler.__enter__()
         start = (step * batch_size) % max(1, len(order) - batch_size)
         idx = order[start:start + batch_size]
         inputs = batch(data.train_enc, idx, padding, max_len, device)
@@ -152,6 +159,10 @@ def train_eval(model, data: Data, device, precision: str, batch_size: int, steps
     sync(device)
     train_rate = timed / (time.perf_counter() - started)
     t_end = time.time()
+    ops = None
+    if profiler is not None:
+        profiler.__exit__(None, None, None)
+        ops = len(profiler.events()) / max(1, steps)
 
     model.eval()
     started = time.perf_counter()
@@ -171,6 +182,7 @@ def train_eval(model, data: Data, device, precision: str, batch_size: int, steps
         "mean_loss": sum(losses[warmup:]) / max(1, len(losses) - warmup),
         "t_train_start": t_start,
         "t_train_end": t_end,
+        **({"dispatched_ops_per_update": ops} if ops is not None else {}),
     }
 
 
@@ -185,7 +197,7 @@ def run(args) -> None:
     model = load_model(args.model).to(device)
     warmup = WARMUP_STEPS if args.warmup is None else args.warmup
     result = train_eval(model, data, device, args.precision, args.batch, args.steps, warmup,
-                        args.eval_batch, args.padding, args.max_len, args.fused)
+                        args.eval_batch, args.padding, args.max_len, args.fused, args.count_ops)
     print(json.dumps(result))
 
 
@@ -268,6 +280,8 @@ def main() -> None:
     p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.optim.AdamW(fused=True) (run: off, sweep: on)")
     p.add_argument("--runs", default="", help="sweep: PREC:BATCH:STEPS[,...]")
+    p.add_argument("--count-ops", action="store_true",
+                   help="run: count the operators dispatched per timed update (torch.profiler)")
     args = p.parse_args()
     if args.cmd == "sweep":
         if not args.runs:

@@ -14,11 +14,14 @@
 #include <ATen/ops/cat.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
+#include <ATen/record_function.h>
 #include <c10/core/CachingDeviceAllocator.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +56,14 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// What kft_op_count reads: every operator libtorch dispatches (nested ones included), on any thread.
+std::atomic<int64_t> dispatched_ops{0};
+
+std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction &) {
+  dispatched_ops.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
+}
+
 }  // namespace
 
 extern "C" {
@@ -77,6 +88,25 @@ int kft_fused_adamw(at::Tensor *param, at::Tensor *grad, at::Tensor *exp_avg, at
 // 1 when it holds an infinity or NaN.
 int kft_amp_unscale(at::Tensor *grad, at::Tensor *found_inf, at::Tensor *inv_scale) {
   return guarded([&] { at::_ops::_amp_foreach_non_finite_check_and_unscale_::call({*grad}, *found_inf, *inv_scale); });
+}
+
+// Starts counting the operators libtorch dispatches (forward, backward and optimizer, nested ones
+// included, as torch.profiler's events are): the host's share of a step, which on a GPU bounds
+// small batches. A RecordFunction callback, so only runs that ask pay for it.
+int kft_op_count_start() {
+  return guarded([&] {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      at::addGlobalCallback(at::RecordFunctionCallback(count_op)
+                                .needsInputs(false)
+                                .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
+    });
+  });
+}
+
+// The operators dispatched since kft_op_count_start (0 before).
+int kft_op_count(int64_t *count) {
+  return guarded([&] { *count = dispatched_ops.load(std::memory_order_relaxed); });
 }
 
 // optimizer.zero_grad(set_to_none=True) for `n` variables: their gradients are dropped, so the next

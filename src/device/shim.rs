@@ -28,6 +28,8 @@ extern "C" {
         found_inf: *const std::ffi::c_void,
         inv_scale: *const std::ffi::c_void,
     ) -> c_int;
+    fn kft_op_count_start() -> c_int;
+    fn kft_op_count(count: *mut i64) -> c_int;
     fn kft_clear_grads(vars: *const *const std::ffi::c_void, n: i64) -> c_int;
     fn kft_take_grads(vars: *const *const std::ffi::c_void, n: i64, flat: *const std::ffi::c_void) -> c_int;
     fn kft_autocast_enter(cuda: c_int, dtype: i8, prev_enabled: *mut c_int, prev_dtype: *mut i8) -> c_int;
@@ -122,6 +124,20 @@ pub fn amp_unscale(grad: &Tensor, found_inf: &Tensor, inv_scale: &Tensor) -> Res
     // SAFETY: live tensor handles borrowed for the call.
     let rc = unsafe { kft_amp_unscale(ptr(grad), ptr(found_inf), ptr(inv_scale)) };
     check(rc, "gradient unscaling")
+}
+
+/// Starts counting the operators libtorch dispatches, nested ones included (see [`op_count`]).
+pub fn op_count_start() -> Result<()> {
+    // SAFETY: no arguments; registers a callback once.
+    check(unsafe { kft_op_count_start() }, "counting operators")
+}
+
+/// The operators libtorch dispatched since [`op_count_start`] (0 before), on every thread.
+pub fn op_count() -> Result<i64> {
+    let mut count = 0;
+    // SAFETY: writes one integer through a valid pointer.
+    check(unsafe { kft_op_count(&mut count) }, "counting operators")?;
+    Ok(count)
 }
 
 /// The handles of `vars`, for the shim's list arguments.

@@ -115,6 +115,30 @@ pub struct TrainLog {
     /// window (1 and 1: see `device::transfers`).
     pub device_reads_per_update: f64,
     pub uploads_per_micro_batch: f64,
+    /// Operators libtorch dispatched per update (forward, backward, optimizer; nested ones
+    /// included), only when the environment sets `KOELECTRA_FT_COUNT_OPS` (counting costs time):
+    /// the host's work per update, which on a GPU sets the pace of small batches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatched_ops_per_update: Option<f64>,
+}
+
+/// Set (to anything) in the environment, training logs report `dispatched_ops_per_update`.
+pub const COUNT_OPS_ENV: &str = "KOELECTRA_FT_COUNT_OPS";
+
+/// Whether this process counts dispatched operators; starts the count on the first call.
+fn counting_ops() -> bool {
+    static COUNTING: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COUNTING.get_or_init(|| {
+        std::env::var_os(COUNT_OPS_ENV).is_some()
+            && crate::device::shim::op_count_start()
+                .map_err(|e| log::warn!("{COUNT_OPS_ENV}: {e:#}"))
+                .is_ok()
+    })
+}
+
+/// Operators dispatched so far, when counting.
+fn dispatched_ops() -> Option<i64> {
+    counting_ops().then(|| crate::device::shim::op_count().ok()).flatten()
 }
 
 /// Result of a finished loop.
@@ -461,6 +485,7 @@ struct LogWindow {
     samples: usize,
     since: Instant,
     transfers: Transfers,
+    ops: Option<i64>,
     forward: Duration,
     backward: Duration,
     optimizer: Duration,
@@ -477,6 +502,7 @@ impl LogWindow {
             samples: 0,
             since: Instant::now(),
             transfers: transfers(),
+            ops: dispatched_ops(),
             forward: Duration::ZERO,
             backward: Duration::ZERO,
             optimizer: Duration::ZERO,
@@ -487,6 +513,7 @@ impl LogWindow {
     fn restart(&mut self) {
         self.since = Instant::now();
         self.transfers = transfers();
+        self.ops = dispatched_ops();
     }
 
     fn take(&mut self, step: i64, epoch: f64, lr: f64) -> TrainLog {
@@ -505,6 +532,10 @@ impl LogWindow {
             optimizer_ms: per_update(self.optimizer),
             device_reads_per_update: moved.reads as f64 / self.updates.max(1) as f64,
             uploads_per_micro_batch: moved.uploads as f64 / self.micro_batches.max(1) as f64,
+            dispatched_ops_per_update: self
+                .ops
+                .zip(dispatched_ops())
+                .map(|(then, now)| (now - then) as f64 / self.updates.max(1) as f64),
         };
         *self = Self::new();
         log
