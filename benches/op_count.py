@@ -15,7 +15,8 @@ softmax (CUDA: one SDPA call), dropout multiplies by the shim's mask, and AdamW 
 buffer and backward adds into it (~200 adds per update that CUDA's zero_grad(set_to_none) avoids).
 
 Run from the repo root after scripts/setup.sh --dev and cargo build --release:
-    .venv/bin/python benches/op_count.py [--precisions fp32,bf16] [--batch 32]
+    .venv/bin/python benches/op_count.py [--precisions fp32,bf16] [--batch 32] [--bin PATH] [--no-peer]
+(--bin: another build of ours, e.g. of an earlier commit, to see what a change saves.)
 """
 import argparse
 import json
@@ -42,7 +43,7 @@ def nsmc_rows(work: Path, rows: int) -> Path:
     return data.parent
 
 
-def ours(work: Path, data: Path, vocab: Path, precision: str, packing: bool, batch: int) -> float:
+def ours(binary: Path, work: Path, data: Path, vocab: Path, precision: str, packing: bool, batch: int) -> float:
     name = f"ours-{precision}-{packing}"
     config = dict(SMALL, vocab_size=sum(1 for _ in vocab.open(encoding="utf-8")))
     flag = {"fp32": "tf32=false", "bf16": "bf16=true", "fp16": "fp16=true"}[precision]
@@ -52,7 +53,7 @@ def ours(work: Path, data: Path, vocab: Path, precision: str, packing: bool, bat
             "logging_steps=4", "save_steps=0", "do_eval=false", "evaluate_test_during_training=false",
             "eval_all_checkpoints=false",
             "group_by_length=false", f"token_packing={str(packing).lower()}", flag]
-    cmd = [str(BIN), "seq-cls", "--task", "nsmc", "--config", str(ROOT / "tests/fixtures/templated.json"),
+    cmd = [str(binary), "seq-cls", "--task", "nsmc", "--config", str(ROOT / "tests/fixtures/templated.json"),
            "--device", "cpu", "--quiet"] + [a for s in sets for a in ("--set", s)]
     env = dict(os.environ, KOELECTRA_FT_COUNT_OPS="1", KOELECTRA_FT_CACHE="off")
     run = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -83,9 +84,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--precisions", default="fp32,bf16")
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--bin", type=Path, default=BIN, help="the koelectra-ft binary to count")
+    p.add_argument("--no-peer", action="store_true", help="ours only")
     args = p.parse_args()
-    if not BIN.exists():
-        sys.exit(f"op_count.py: build first: cargo build --release ({BIN} is missing)")
+    if not args.bin.exists():
+        sys.exit(f"op_count.py: build first: cargo build --release ({args.bin} is missing)")
     vocab = SHARED / "vocab" / "koelectra-v3-vocab.txt"
     with tempfile.TemporaryDirectory(prefix="op_count.") as tmp:
         work = Path(tmp)
@@ -93,8 +96,11 @@ def main() -> None:
         print(f"| precision | ours, packed | ours, no packing | HF peer | HF ÷ ours packed | HF ÷ ours no packing |\n"
               f"|---|---:|---:|---:|---:|---:|")
         for precision in args.precisions.split(","):
-            packed = ours(work, data, vocab, precision, True, args.batch)
-            padded = ours(work, data, vocab, precision, False, args.batch)
+            packed = ours(args.bin, work, data, vocab, precision, True, args.batch)
+            padded = ours(args.bin, work, data, vocab, precision, False, args.batch)
+            if args.no_peer:
+                print(f"| {precision} | {packed:,.0f} | {padded:,.0f} | – | – | – |", flush=True)
+                continue
             hf = peer(work, data, vocab, precision, args.batch)
             print(f"| {precision} | {packed:,.0f} | {padded:,.0f} | {hf:,.0f} | {hf / packed:.2f}× | {hf / padded:.2f}× |",
                   flush=True)

@@ -31,7 +31,7 @@ extern "C" {
     fn kft_op_count_start() -> c_int;
     fn kft_op_count(count: *mut i64) -> c_int;
     fn kft_clear_grads(vars: *const *const std::ffi::c_void, n: i64) -> c_int;
-    fn kft_take_grads(vars: *const *const std::ffi::c_void, n: i64, flat: *const std::ffi::c_void) -> c_int;
+    fn kft_take_grads(vars: *const *const std::ffi::c_void, views: *const *const std::ffi::c_void, n: i64) -> c_int;
     fn kft_autocast_enter(cuda: c_int, dtype: i8, prev_enabled: *mut c_int, prev_dtype: *mut i8) -> c_int;
     fn kft_autocast_exit(cuda: c_int, prev_enabled: c_int, prev_dtype: i8) -> c_int;
     fn kft_autocast_state(cuda: c_int, enabled: *mut c_int, dtype: *mut i8) -> c_int;
@@ -154,14 +154,20 @@ pub fn clear_grads(vars: &[&Tensor]) -> Result<()> {
     check(rc, "clearing the gradients")
 }
 
-/// Copies the gradients of `vars` into `flat` back to back (their order and sizes are its layout;
-/// zeros for a variable without one) in one `cat`, and makes each gradient a view of its place
-/// there. No gradient may already be a view of `flat`.
-pub fn take_grads(vars: &[&Tensor], flat: &Tensor) -> Result<()> {
-    let list = handles(vars);
-    // SAFETY: live tensor handles borrowed for the call; `flat` is written and each variable's
-    // gradient is replaced by a view of it.
-    let rc = unsafe { kft_take_grads(list.as_ptr(), list.len() as i64, ptr(flat)) };
+/// Copies the gradients of `vars` into `views` (same shapes; zeros for a variable without one) in
+/// one `_foreach_copy_`, and makes each view the variable's gradient.
+pub fn take_grads(vars: &[&Tensor], views: &[&Tensor]) -> Result<()> {
+    if vars.len() != views.len() {
+        bail!(
+            "gathering the gradients: {} variables but {} places",
+            vars.len(),
+            views.len()
+        );
+    }
+    let (vars, views) = (handles(vars), handles(views));
+    // SAFETY: live tensor handles borrowed for the call; the views are written and each variable's
+    // gradient becomes its view.
+    let rc = unsafe { kft_take_grads(vars.as_ptr(), views.as_ptr(), vars.len() as i64) };
     check(rc, "gathering the gradients")
 }
 

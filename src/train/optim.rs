@@ -14,13 +14,15 @@ pub fn decays(name: &str) -> bool {
     !(name.contains("bias") || name.contains("LayerNorm.weight"))
 }
 
-/// One trainable variable: its name, the variable, and where it lives in the flat buffers.
+/// One trainable variable: its name, the variable, where it lives in the flat buffers, and its
+/// gradient's place in the flat gradient buffer (a view shaped like the variable).
 #[derive(Debug)]
 struct Param {
     name: String,
     var: Tensor,
     offset: i64,
     numel: i64,
+    grad: Tensor,
 }
 
 /// `torch.optim.AdamW(betas=(0.9, 0.999), eps, weight_decay, fused=True)` over the trainable
@@ -73,7 +75,7 @@ impl AdamW {
             .map(|(_, t)| (t.kind(), t.device()))
             .unwrap_or((Kind::Float, Device::Cpu));
         let zeros = || Tensor::f_zeros([total], options).context("cannot allocate the optimizer's buffers");
-        let flat = zeros()?;
+        let (flat, grad) = (zeros()?, zeros()?);
         let mut params = Vec::with_capacity(vars.len());
         let mut offset = 0;
         tch::no_grad(|| -> Result<()> {
@@ -82,11 +84,13 @@ impl AdamW {
                 let view = flat.f_narrow(0, offset, numel)?;
                 view.f_view_as(&var)?.f_copy_(&var)?;
                 var.set_data(&view.f_view(var.size().as_slice())?);
+                let grad = grad.f_narrow(0, offset, numel)?.f_view(var.size().as_slice())?;
                 params.push(Param {
                     name,
                     var,
                     offset,
                     numel,
+                    grad,
                 });
                 offset += numel;
             }
@@ -94,7 +98,7 @@ impl AdamW {
         })?;
         Ok(Self {
             params,
-            grad: zeros()?,
+            grad,
             grads_gathered: false,
             drop_grads: options.1.is_cuda(),
             exp_avg: zeros()?,
@@ -181,12 +185,13 @@ impl AdamW {
         self.params.iter().map(|p| &p.var).collect()
     }
 
-    /// Copies the gradients into the flat gradient buffer (one `cat`) and makes each variable's
-    /// gradient its view there, unless they already are: from then on backward adds straight into
+    /// Copies the gradients into the flat gradient buffer (one `_foreach_copy_`) and makes each
+    /// variable's gradient its view there, unless they already are: from then on backward adds straight into
     /// the buffer, until [`AdamW::zero_grad`] drops them.
     fn gather_grads(&mut self) -> Result<&Tensor> {
         if !self.grads_gathered {
-            shim::take_grads(&self.vars(), &self.grad)?;
+            let views: Vec<&Tensor> = self.params.iter().map(|p| &p.grad).collect();
+            shim::take_grads(&self.vars(), &views)?;
             self.grads_gathered = true;
         }
         Ok(&self.grad)
