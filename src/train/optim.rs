@@ -186,8 +186,8 @@ impl AdamW {
     }
 
     /// Copies the gradients into the flat gradient buffer (one `_foreach_copy_`) and makes each
-    /// variable's gradient its view there, unless they already are: from then on backward adds straight into
-    /// the buffer, until [`AdamW::zero_grad`] drops them.
+    /// variable's gradient its view there, unless they already are: from then on backward adds
+    /// straight into the buffer, until [`AdamW::zero_grad`] drops them.
     fn gather_grads(&mut self) -> Result<&Tensor> {
         if !self.grads_gathered {
             let views: Vec<&Tensor> = self.params.iter().map(|p| &p.grad).collect();

@@ -7,6 +7,10 @@ use crate::common::*;
 use tch::Tensor;
 
 fn demo(dir: &Path, name: &str, sets: &[&str]) -> std::process::Output {
+    demo_env(dir, name, sets, &[])
+}
+
+fn demo_env(dir: &Path, name: &str, sets: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let _one = one_child_at_a_time();
     let mut all = vec![format!("ckpt_dir={}", dir.display()), format!("output_dir={name}")];
     all.extend(sets.iter().map(|s| s.to_string()));
@@ -14,6 +18,7 @@ fn demo(dir: &Path, name: &str, sets: &[&str]) -> std::process::Output {
         .args(demo_run_args(&all))
         .current_dir(root())
         .env("KOELECTRA_FT_CACHE", "off")
+        .envs(env.iter().copied())
         .output()
         .expect("run koelectra-ft")
 }
@@ -51,6 +56,34 @@ fn a_run_reads_the_device_once_per_update_and_once_per_eval_batch() {
         let end = events.iter().find(|e| e["event"] == "end").expect("end event");
         assert!(end["peak_gpu_mib"].is_null(), "no GPU memory on the CPU: {end}");
     }
+}
+
+/// KOELECTRA_FT_COUNT_OPS adds the operators dispatched per update to the train events (and only
+/// then); bf16's autocast casts make more of them than fp32.
+#[test]
+fn dispatched_operators_are_counted_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let ops = |name: &str, flag: &str, env: &[(&str, &str)]| -> Vec<serde_json::Value> {
+        let sets = [flag, "max_steps=4", "logging_steps=2", "save_steps=0", "do_eval=false"];
+        stdout_ok(&demo_env(dir.path(), name, &sets, env));
+        let events = read_jsonl(&dir.path().join(name).join("metrics.jsonl"));
+        let train: Vec<_> = events.into_iter().filter(|e| e["event"] == "train").collect();
+        assert_eq!(train.len(), 2, "{name}");
+        train.iter().map(|e| e["dispatched_ops_per_update"].clone()).collect()
+    };
+    let count = [("KOELECTRA_FT_COUNT_OPS", "1")];
+    let fp32 = ops("fp32", "bf16=false", &count);
+    let bf16 = ops("bf16", "bf16=true", &count);
+    let per_update = |values: &[serde_json::Value]| values[1].as_f64().expect("a count");
+    assert!(
+        per_update(&fp32) > 100.0,
+        "a training update dispatches hundreds of operators: {fp32:?}"
+    );
+    assert!(per_update(&bf16) > per_update(&fp32), "bf16 {bf16:?} vs fp32 {fp32:?}");
+    assert!(
+        ops("plain", "bf16=false", &[]).iter().all(|v| v.is_null()),
+        "counted without being asked"
+    );
 }
 
 #[test]
