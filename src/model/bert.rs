@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tch::{nn, Tensor};
 
-use super::electra::{ElectraConfig, ElectraModel};
+use super::electra::{ElectraConfig, ElectraLayer, ElectraModel};
 use super::layers::{dropout, linear};
 use super::weights::{check_layer_count, check_shapes};
-use super::{defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
+use super::{defaults, Batch, Family, LayerStack, ModelConfig, RawConfig};
 
 /// KoBERT: `model_type: "bert"` checkpoints, run by the `kobert` configs.
 pub const FAMILY: Family = Family {
@@ -217,17 +217,15 @@ impl BertModel {
     }
 }
 
-impl Encoder for BertModel {
-    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        self.inner.forward_t(batch, train)
+impl LayerStack for BertModel {
+    type Layer = ElectraLayer;
+
+    fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
+        self.inner.embed(batch, train)
     }
 
-    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        self.inner.forward_first_t(batch, train)
-    }
-
-    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        self.inner.forward_packed_t(batch, packing, train)
+    fn layers(&self) -> &[ElectraLayer] {
+        self.inner.layers()
     }
 }
 

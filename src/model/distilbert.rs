@@ -10,12 +10,9 @@ use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
 use super::electra::additive_mask;
-use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Attend,
-    Block, Embedding, LayerNorm, MultiHeadAttention,
-};
+use super::layers::{dropout, embedding, layer_norm, linear, Attend, Block, Embedding, LayerNorm, MultiHeadAttention};
 use super::weights::{check_layer_count, check_shapes};
-use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
+use super::{check_sizes, defaults, Batch, Family, LayerStack, ModelConfig, RawConfig};
 
 /// DistilKoBERT: `model_type: "distilbert"` checkpoints, run by the `distilkobert` configs.
 pub const FAMILY: Family = Family {
@@ -315,29 +312,17 @@ impl DistilBertModel {
     }
 }
 
-impl DistilBertModel {
+impl LayerStack for DistilBertModel {
+    type Layer = TransformerBlock;
+
     /// Embeddings and the additive attention mask.
     fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
         (xs, additive_mask(&batch.attention_mask))
     }
-}
 
-impl Encoder for DistilBertModel {
-    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_t(&self.layers, xs, &mask, train)
-    }
-
-    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
-    }
-
-    /// See [`stack_forward_first_t`].
-    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
+    fn layers(&self) -> &[TransformerBlock] {
+        &self.layers
     }
 }
 

@@ -10,12 +10,9 @@ use std::path::Path;
 use tch::{nn, nn::Module, Kind, Tensor};
 
 use super::heads::DenseClassificationHead;
-use super::layers::{
-    dropout, embedding, layer_norm, linear, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Attend,
-    Block, Embedding, LayerNorm, MultiHeadAttention,
-};
+use super::layers::{dropout, embedding, layer_norm, linear, Attend, Block, Embedding, LayerNorm, MultiHeadAttention};
 use super::weights::{check_layer_count, check_shapes};
-use super::{check_sizes, defaults, Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
+use super::{check_sizes, defaults, Batch, Family, LayerStack, ModelConfig, RawConfig};
 
 /// KoELECTRA: `model_type: "electra"` checkpoints, run by the `koelectra-*` configs.
 pub const FAMILY: Family = Family {
@@ -371,6 +368,10 @@ impl ElectraModel {
                 .collect::<Result<_>>()?,
         })
     }
+}
+
+impl LayerStack for ElectraModel {
+    type Layer = ElectraLayer;
 
     /// Embeddings (projected to the hidden size) and the additive attention mask.
     fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
@@ -382,22 +383,8 @@ impl ElectraModel {
         }
         (xs, additive_mask(&batch.attention_mask))
     }
-}
 
-impl Encoder for ElectraModel {
-    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_t(&self.layers, xs, &mask, train)
-    }
-
-    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
-    }
-
-    /// See [`stack_forward_first_t`].
-    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
+    fn layers(&self) -> &[ElectraLayer] {
+        &self.layers
     }
 }

@@ -23,6 +23,7 @@ use tch::{nn, Tensor};
 
 use crate::device::Upload;
 use crate::error::usage_error;
+use layers::{stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Block};
 
 /// Encoder inputs of one batch, all `[batch, seq]` int64 on the model's device.
 #[derive(Debug)]
@@ -168,21 +169,47 @@ impl Packing {
     }
 }
 
-/// A transformer encoder: token ids in, hidden states out.
+/// A transformer encoder: token ids in, hidden states out. Every family gets it from
+/// [`LayerStack`].
 pub trait Encoder: std::fmt::Debug + Send {
     /// Final hidden states `[batch, seq, hidden]`. `attention_mask` is 1 on real tokens, 0 on padding.
     fn forward_t(&self, batch: &Batch, train: bool) -> Tensor;
 
-    /// The final hidden states of the real tokens only, `[tokens, hidden]` (see [`Packing`]);
-    /// families skip the padding's work.
-    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        packing.pack(&self.forward_t(batch, train))
-    }
+    /// The final hidden states of the real tokens only, `[tokens, hidden]` (see [`Packing`]): the
+    /// values of `packing.pack(&self.forward_t(..))` up to rounding, without the padding's work.
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor;
 
     /// The final hidden state of the first position only, `[batch, 1, hidden]` (what a
-    /// sequence-classification head reads); families may skip the work the other positions need.
+    /// sequence-classification head reads), without the work the other positions need.
+    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor;
+}
+
+/// What an encoder family supplies: its embeddings (with the additive attention mask) and its
+/// layer stack. The [`Encoder`] passes follow, the same for every family.
+pub trait LayerStack: std::fmt::Debug + Send {
+    type Layer: Block;
+
+    /// The embedded tokens `[batch, seq, hidden]` and the additive attention mask.
+    fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor);
+
+    fn layers(&self) -> &[Self::Layer];
+}
+
+impl<S: LayerStack> Encoder for S {
+    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_t(self.layers(), xs, &mask, train)
+    }
+
+    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_packed_t(self.layers(), &xs, &mask, packing, train)
+    }
+
+    /// See [`stack_forward_first_t`].
     fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        self.forward_t(batch, train).narrow(1, 0, 1)
+        let (xs, mask) = self.embed(batch, train);
+        stack_forward_first_t(self.layers(), xs, &mask, batch.packing.as_ref(), train)
     }
 }
 

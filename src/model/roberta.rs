@@ -14,11 +14,8 @@ use tch::{nn, Kind, Tensor};
 use super::bert::BertConfig;
 use super::electra::{additive_mask, ElectraLayer};
 use super::heads::DenseClassificationHead;
-use super::layers::{
-    dropout, embedding, layer_norm, stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Embedding,
-    LayerNorm,
-};
-use super::{Batch, Encoder, Family, ModelConfig, Packing, RawConfig};
+use super::layers::{dropout, embedding, layer_norm, Embedding, LayerNorm};
+use super::{Batch, Family, LayerStack, ModelConfig, RawConfig};
 
 /// XLM-RoBERTa: `model_type: "xlm-roberta"` checkpoints, run by the `xlm-roberta` configs.
 pub const FAMILY: Family = Family {
@@ -127,28 +124,16 @@ impl RobertaModel {
     }
 }
 
-impl RobertaModel {
+impl LayerStack for RobertaModel {
+    type Layer = ElectraLayer;
+
     /// Embeddings and the additive attention mask.
     fn embed(&self, batch: &Batch, train: bool) -> (Tensor, Tensor) {
         let xs = self.embeddings.forward_t(&batch.input_ids, train);
         (xs, additive_mask(&batch.attention_mask))
     }
-}
 
-impl Encoder for RobertaModel {
-    fn forward_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_t(&self.layers, xs, &mask, train)
-    }
-
-    fn forward_packed_t(&self, batch: &Batch, packing: &Packing, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_packed_t(&self.layers, &xs, &mask, packing, train)
-    }
-
-    /// See [`stack_forward_first_t`].
-    fn forward_first_t(&self, batch: &Batch, train: bool) -> Tensor {
-        let (xs, mask) = self.embed(batch, train);
-        stack_forward_first_t(&self.layers, xs, &mask, batch.packing.as_ref(), train)
+    fn layers(&self) -> &[ElectraLayer] {
+        &self.layers
     }
 }
