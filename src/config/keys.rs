@@ -127,6 +127,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("fp16", KeyKind::Bool),
     ("tf32", KeyKind::OptBool),
     ("full_determinism", KeyKind::Bool),
+    ("torch_empty_cache_steps", KeyKind::NonNegInt),
     ("ner_score_truncated", KeyKind::Bool),
     ("early_stopping_patience", KeyKind::NonNegInt),
     ("early_stopping_threshold", KeyKind::Number),

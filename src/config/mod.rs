@@ -130,6 +130,10 @@ pub struct Config {
     pub tf32: Option<bool>,
     /// Deterministic algorithms everywhere (HF's `full_determinism`): reproducible on CUDA, slower.
     pub full_determinism: bool,
+    /// Return the CUDA caching allocator's free blocks to the driver in every update whose index
+    /// (updates done so far) is a multiple of this, between forward and backward (0: never; HF's
+    /// `torch_empty_cache_steps`).
+    pub torch_empty_cache_steps: u64,
     /// NER: score words cut off by truncation as predicted "O" (false = drop them from scoring).
     pub ner_score_truncated: bool,
     /// Stop after this many dev evaluations without an improvement of the selection metric by more
@@ -217,6 +221,7 @@ impl Default for Config {
             fp16: false,
             tf32: None,
             full_determinism: false,
+            torch_empty_cache_steps: 0,
             ner_score_truncated: true,
             early_stopping_patience: 0,
             early_stopping_threshold: 0.0,

@@ -138,6 +138,15 @@ pub fn peak_gpu_mib(device: Device) -> Option<f64> {
     }
 }
 
+/// `torch.cuda.empty_cache()` on a CUDA device (`torch_empty_cache_steps`): the caching allocator's
+/// free blocks go back to the driver, which waits for the device. The CPU allocator keeps no cache.
+pub fn empty_cache(device: Device) -> Result<()> {
+    match device {
+        Device::Cuda(_) => shim::cuda_empty_cache(),
+        _ => Ok(()),
+    }
+}
+
 /// The compute capability (major, minor) of CUDA device `index`, from the CUDA runtime libtorch
 /// loaded (`cudaDeviceGetAttribute`); `None` when it cannot be asked.
 pub fn cuda_capability(index: usize) -> Option<(i32, i32)> {

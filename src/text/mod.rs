@@ -16,7 +16,7 @@ pub mod xlmr_slow;
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 
 pub use kobert::KoBertTokenizer;
 pub use wordpiece::WordPieceTokenizer;
@@ -48,9 +48,9 @@ pub struct SpecialIds {
 pub trait Tokenizer: Send + Sync {
     /// `A` or the pair `(A, B)` with special tokens, longest-first truncated to `max_length`.
     fn encode(&self, a: &str, b: Option<&str>, max_length: usize) -> Result<Encoded>;
-    /// Many inputs, in order ([`Tokenizer::encode`] on each; implementations may parallelise).
+    /// Many inputs, in order: [`Tokenizer::encode`] on each, in parallel over the available cores.
     fn encode_batch(&self, pairs: &[(&str, Option<&str>)], max_length: usize) -> Result<Vec<Encoded>> {
-        pairs.iter().map(|(a, b)| self.encode(a, *b, max_length)).collect()
+        parallel_map(pairs, |(a, b)| self.encode(a, *b, max_length))
     }
     /// The ids of each word tokenized on its own, without special tokens (may be empty).
     fn encode_words(&self, words: &[&str]) -> Result<Vec<Vec<i64>>>;
@@ -211,4 +211,28 @@ pub fn load_vocab_file(path: &Path, do_lower_case: bool) -> Result<Box<dyn Token
         return load_dir(path.parent().unwrap_or(Path::new(".")));
     }
     Ok(Box::new(WordPieceTokenizer::from_vocab_file(path, do_lower_case)?))
+}
+
+/// `f` over `items` on the available cores, in order; the first error wins.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Result<Vec<R>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("a tokenizer thread panicked"))))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }

@@ -2,7 +2,8 @@
 //! [`super::unicode_tables`].
 use super::unicode_tables::{MN, PUNCT_P, PY_WORD};
 
-fn in_ranges(table: &[u32], cp: u32) -> bool {
+/// Whether `cp` lies in one of `table`'s ranges (a generated table of inclusive lo, hi pairs).
+pub(crate) fn in_ranges(table: &[u32], cp: u32) -> bool {
     // `table` holds inclusive (lo, hi) pairs, sorted and disjoint.
     let (mut lo, mut hi) = (0usize, table.len() / 2);
     while lo < hi {

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokenizers::Encoding;
 
-use super::kobert::parallel_map;
+use super::parallel_map;
 use super::sentencepiece::{ModelProto, ModelType, PieceType, MODEL_BYTES};
 use super::wordpiece::{finish_pair, preview, raw_encoding};
 use super::{Encoded, Loader, SpecialIds, Tokenizer};
@@ -193,10 +193,6 @@ impl Tokenizer for XlmRobertaTokenizer {
         let ea = self.raw(a)?;
         let eb = b.map(|b| self.raw(b)).transpose()?;
         self.finish_pair(ea, eb, max_length)
-    }
-
-    fn encode_batch(&self, pairs: &[(&str, Option<&str>)], max_length: usize) -> Result<Vec<Encoded>> {
-        parallel_map(pairs, |(a, b)| self.encode(a, *b, max_length))
     }
 
     fn encode_words(&self, words: &[&str]) -> Result<Vec<Vec<i64>>> {

@@ -35,7 +35,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::kobert::parallel_map;
+use super::parallel_map;
 use super::python::is_py_whitespace;
 use super::sentencepiece::SentencePiece;
 use super::xlmr::MODEL_FILE;
@@ -250,11 +250,6 @@ impl Tokenizer for XlmRobertaSlowTokenizer {
         let ea = self.ids_of(a)?;
         let eb = b.map(|b| self.ids_of(b)).transpose()?;
         self.assemble(ea, eb, max_length)
-    }
-
-    /// In parallel over the available cores, keeping the order.
-    fn encode_batch(&self, pairs: &[(&str, Option<&str>)], max_length: usize) -> Result<Vec<Encoded>> {
-        parallel_map(pairs, |(a, b)| self.encode(a, *b, max_length))
     }
 
     /// `tokenizer.tokenize(word)` then ids, for each word.

@@ -111,6 +111,7 @@ pub fn loop_config(cfg: &Config) -> LoopConfig {
         save_optimizer: cfg.save_optimizer,
         seed: cfg.seed,
         precision: Precision::from_flags(cfg.bf16, cfg.fp16),
+        empty_cache_steps: cfg.torch_empty_cache_steps as i64,
     }
 }
 

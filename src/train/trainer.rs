@@ -35,6 +35,16 @@ pub struct LoopConfig {
     pub seed: u64,
     /// Autocast of forward and loss (fp16 adds loss scaling).
     pub precision: Precision,
+    /// `torch_empty_cache_steps` (0: never).
+    pub empty_cache_steps: i64,
+}
+
+impl LoopConfig {
+    /// Whether the update after `global_step` done ones empties the CUDA cache: HF's
+    /// `global_step % torch_empty_cache_steps == 0`, so the first update does.
+    pub fn empties_cache(&self, global_step: i64) -> bool {
+        self.empty_cache_steps > 0 && global_step % self.empty_cache_steps == 0
+    }
 }
 
 /// Step budget: optimizer updates per epoch, epochs to run and total updates.
@@ -234,6 +244,7 @@ impl<'a> Trainer<'a> {
         if cfg.precision == Precision::Fp16 {
             optimizer = optimizer.with_loss_scaling()?;
         }
+        log_empty_cache(cfg.empty_cache_steps, vs.device());
         let mut position = Position {
             global_step: 0,
             epoch: 0,
@@ -281,6 +292,7 @@ impl<'a> Trainer<'a> {
         let (step, accum) = (self.position.global_step + 1, self.cfg.grad_accum);
         let (precision, device) = (self.cfg.precision, self.device);
         let mut losses = Vec::with_capacity(micro_batches.len());
+        let empty_cache = self.cfg.empties_cache(self.position.global_step);
         for (micro, batch) in micro_batches.iter().enumerate() {
             seed_step(self.cfg.seed, self.position.global_step, micro);
             let started = Instant::now();
@@ -290,6 +302,10 @@ impl<'a> Trainer<'a> {
                     .autocast(device, || batch_loss(batch))?
                     .f_div_scalar(accum as f64)?;
                 let forward_done = Instant::now();
+                if empty_cache {
+                    // Where HF's training_step does it: after the forward, before the backward.
+                    crate::device::empty_cache(device)?;
+                }
                 optimizer.scale_loss(&loss)?.f_backward()?;
                 Ok((loss, forward_done))
             })?;
@@ -408,6 +424,15 @@ impl<'a> Trainer<'a> {
             self.window.restart();
         }
         Ok(())
+    }
+}
+
+/// Says once what `torch_empty_cache_steps` does on this device.
+fn log_empty_cache(every: i64, device: Device) {
+    match (every, device) {
+        (0, _) => {}
+        (_, Device::Cuda(_)) => log::info!("emptying the CUDA cache every {every} updates (torch_empty_cache_steps)"),
+        _ => log::info!("torch_empty_cache_steps: the CPU allocator keeps no cache; nothing to empty"),
     }
 }
 

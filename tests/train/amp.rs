@@ -93,6 +93,7 @@ fn config(precision: Precision) -> LoopConfig {
         save_optimizer: false,
         seed: 5,
         precision,
+        empty_cache_steps: 0,
     }
 }
 

@@ -337,3 +337,35 @@ fn early_stopping_ends_the_run_with_a_checkpoint() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("needs a dev split"), "{}", text(&out.stderr));
 }
+
+/// `torch_empty_cache_steps` (HF's key): on the CPU, whose allocator keeps no cache, the run says so
+/// once and trains exactly as without it; a negative value is a config error.
+#[test]
+fn torch_empty_cache_steps_is_accepted_and_changes_nothing_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let losses = |name: &str, extra: &[&str]| {
+        let mut sets = vec!["max_steps=4", "logging_steps=2", "save_steps=0", "do_eval=false"];
+        sets.extend_from_slice(extra);
+        let out = demo(dir.path(), name, &sets);
+        let log = text(&out.stderr);
+        assert!(out.status.success(), "{log}");
+        let said = log
+            .matches("torch_empty_cache_steps: the CPU allocator keeps no cache")
+            .count();
+        assert_eq!(said, usize::from(!extra.is_empty()), "{log}");
+        let events = read_jsonl(&dir.path().join(name).join("metrics.jsonl"));
+        let train = events.iter().filter(|e| e["event"] == "train");
+        train.map(|e| e["loss"].as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    let with = losses("with", &["torch_empty_cache_steps=1"]);
+    assert_eq!(with.len(), 2);
+    assert_eq!(with, losses("without", &[]));
+
+    let out = demo(dir.path(), "negative", &["torch_empty_cache_steps=-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("torch_empty_cache_steps"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -81,6 +81,7 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
         save_optimizer: false,
         seed: 42,
         precision: Precision::Fp32,
+        empty_cache_steps: 0,
     }
 }
 
@@ -410,4 +411,18 @@ fn schedules_match_transformers_get_scheduler() {
     }
     assert_eq!(names.len(), ScheduleKind::NAMES.len(), "{names:?}");
     assert!(compared > 10_000, "{compared}");
+}
+
+/// `torch_empty_cache_steps` = 3 empties the cache in the updates after 0, 3, 6... done ones, as HF's
+/// `global_step % torch_empty_cache_steps == 0`; 0 never does.
+#[test]
+fn the_cache_is_emptied_on_hf_s_cadence() {
+    let recipe = serde_json::json!({"gradient_accumulation_steps": 1, "learning_rate": 1e-3,
+        "warmup_proportion": 0.0, "weight_decay": 0.0, "adam_epsilon": 1e-8, "max_grad_norm": 1.0});
+    let mut cfg = loop_config(&recipe);
+    cfg.empty_cache_steps = 3;
+    let emptied: Vec<i64> = (0..10).filter(|&step| cfg.empties_cache(step)).collect();
+    assert_eq!(emptied, vec![0, 3, 6, 9]);
+    cfg.empty_cache_steps = 0;
+    assert!((0..10).all(|step| !cfg.empties_cache(step)));
 }
