@@ -3,7 +3,8 @@
 # the prebuilt binary and the data come in .gpu/ (scripts/gpu_prepare.sh fills it here, the call
 # carries it). Runs, each under its own timeout, within a time budget (at most 7.5 minutes on cuda):
 #   1. `koelectra-ft --version`, nvidia-smi, the demo (the templated test fixture,
-#      tests/fixtures/templated.json) on the device, and fault probes (bad ids, out-of-memory):
+#      tests/fixtures/templated.json, emptying the CUDA cache every 20 updates) on the device, and
+#      fault probes (bad ids, out-of-memory):
 #      one `error:` line and exit 1 each -> $OUT/faults.md;
 #   2. ours: random KoELECTRA-small- and base-shaped models (model_config) on real NSMC rows,
 #      max_seq_len 128, fp32/tf32/bf16/fp16 at train batch 32 and 128 (base also at 256, fp32 and
@@ -107,6 +108,11 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 RUST_B
 
 BIN=$ROOT/.gpu/bin/koelectra-ft
 [ -x "$BIN" ] || BIN=$ROOT/target/release/koelectra-ft
+# Here (where target/ exists) a stale copy would test old code: prefer the fresh build.
+if [ "$ROOT/target/release/koelectra-ft" -nt "$BIN" ]; then
+    echo "gpu_check: .gpu/bin/koelectra-ft is older than target/release/koelectra-ft; using the latter (scripts/gpu_prepare.sh refreshes the copy the GPU call carries)" >&2
+    BIN=$ROOT/target/release/koelectra-ft
+fi
 VOCAB=$ROOT/.gpu/data/vocab.txt
 [ -f "$VOCAB" ] || VOCAB=$ROOT/../shared/vocab/koelectra-v3-vocab.txt
 SRC_TRAIN=$ROOT/.gpu/data/nsmc/ratings_train.txt
@@ -233,8 +239,10 @@ t=$(timeout_for "$CAP_DEMO") || t=$CAP_DEMO
 mkdir -p "$LOGS/demo"
 say "demo (timeout ${t}s)"
 t0=$(now)
+# torch_empty_cache_steps exercises the shim's emptyCache on the card (5 of the 95 updates; no number changes).
 timeout -k 10 "$t" "$BIN" seq-cls --task nsmc --config tests/fixtures/templated.json --device "$DEV" --quiet \
-    --set "ckpt_dir=$W/ckpt" --set output_dir=demo >"$LOGS/demo/stdout" 2>"$LOGS/demo/stderr"
+    --set "ckpt_dir=$W/ckpt" --set output_dir=demo --set torch_empty_cache_steps=20 \
+    >"$LOGS/demo/stdout" 2>"$LOGS/demo/stderr"
 rc=$?
 t1=$(now)
 echo "$rc $t0 $t1" >"$LOGS/demo/rc"
