@@ -79,17 +79,14 @@ pub struct BertConfig {
 impl BertConfig {
     /// Parses and validates a config.json object (text or value).
     pub fn read(raw: RawConfig) -> Result<Self> {
-        let cfg: Self = match raw {
-            RawConfig::Text(text) => serde_json::from_str(text)?,
-            RawConfig::Value(value) => serde_json::from_value(value)?,
-        };
+        let cfg: Self = raw.parse()?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// The BERT config behind a [`ModelConfig`] of this family (or of XLM-R).
     pub fn of(cfg: &ModelConfig) -> Result<Self> {
-        Self::read(RawConfig::Value(serde_json::Value::Object(cfg.json.clone())))
+        Self::read(cfg.raw())
     }
 
     /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).

@@ -94,17 +94,14 @@ enum Activation {
 impl DistilBertConfig {
     /// Parses and validates a config.json object (text or value).
     pub fn read(raw: RawConfig) -> Result<Self> {
-        let cfg: Self = match raw {
-            RawConfig::Text(text) => serde_json::from_str(text)?,
-            RawConfig::Value(value) => serde_json::from_value(value)?,
-        };
+        let cfg: Self = raw.parse()?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// The DistilBERT config behind a [`ModelConfig`] of this family.
     pub fn of(cfg: &ModelConfig) -> Result<Self> {
-        Self::read(RawConfig::Value(serde_json::Value::Object(cfg.json.clone())))
+        Self::read(cfg.raw())
     }
 
     /// The family-independent view of this config: the token-classification head's dropout is

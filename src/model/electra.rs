@@ -28,13 +28,7 @@ pub const FAMILY: Family = Family {
         "koelectra-base-v3",
         "koelectra-small-v3",
     ],
-    read_config: |raw| {
-        let cfg = match raw {
-            RawConfig::Text(text) => ElectraConfig::from_json_str(text)?,
-            RawConfig::Value(value) => ElectraConfig::from_value(value)?,
-        };
-        cfg.model_config()
-    },
+    read_config: |raw| ElectraConfig::read(raw)?.model_config(),
     encoder: |p, cfg| Ok(Box::new(ElectraModel::new(p / "electra", &ElectraConfig::of(cfg)?)?)),
     seq_cls_head: |p, cfg, num_labels| {
         let head = DenseClassificationHead::new(p / "classifier", cfg, num_labels, |xs| xs.gelu("none"))?;
@@ -93,18 +87,21 @@ impl ElectraConfig {
         Self::from_json_str(&text).with_context(|| format!("invalid model config {}", path.display()))
     }
 
-    /// Parses and validates a config from JSON text.
-    pub fn from_json_str(text: &str) -> Result<Self> {
-        let cfg: Self = serde_json::from_str(text)?;
+    /// Parses and validates a config.json object (text or value).
+    pub fn read(raw: RawConfig) -> Result<Self> {
+        let cfg: Self = raw.parse()?;
         cfg.validate()?;
         Ok(cfg)
     }
 
+    /// Parses and validates a config from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        Self::read(RawConfig::Text(text))
+    }
+
     /// Parses and validates a config from a JSON value (e.g. `model_config` in a run config).
     pub fn from_value(value: serde_json::Value) -> Result<Self> {
-        let cfg: Self = serde_json::from_value(value)?;
-        cfg.validate()?;
-        Ok(cfg)
+        Self::read(RawConfig::Value(value))
     }
 
     /// Dropout of the task heads (HF: `classifier_dropout`, else `hidden_dropout_prob`).
@@ -131,7 +128,7 @@ impl ElectraConfig {
 
     /// The ELECTRA config behind a [`ModelConfig`] of this family.
     pub fn of(cfg: &ModelConfig) -> Result<Self> {
-        Self::from_value(serde_json::Value::Object(cfg.json.clone()))
+        Self::read(cfg.raw())
     }
 
     /// Parameters of the encoder and a classification head, roughly (as a float: hostile sizes

@@ -252,6 +252,16 @@ pub enum RawConfig<'a> {
     Value(Value),
 }
 
+impl RawConfig<'_> {
+    /// The object as a family's serde config struct (ranges are the caller's to check).
+    pub fn parse<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        match self {
+            RawConfig::Text(text) => serde_json::from_str(text),
+            RawConfig::Value(value) => serde_json::from_value(value),
+        }
+    }
+}
+
 /// What the heads and the pipeline need from any family's config.json.
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
@@ -273,6 +283,11 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The config.json object again, for a family to read its own struct from.
+    pub fn raw(&self) -> RawConfig<'static> {
+        RawConfig::Value(Value::Object(self.json.clone()))
+    }
+
     /// Reads a config.json file; its `model_type` picks the family (see [`ModelConfig::read`]).
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let text = crate::limits::read_text_capped(path, crate::limits::MODEL_CONFIG_BYTES)
