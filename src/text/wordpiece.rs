@@ -153,18 +153,7 @@ impl WordPieceTokenizer {
     /// over the file's normalizer as in HF `ElectraTokenizerFast.__init__`.
     fn from_tokenizer_json(path: &Path, config_lower: Option<bool>) -> Result<Self> {
         let bytes = limits::read_capped(path, limits::TOKENIZER_JSON_BYTES)?;
-        // tokenizers 0.23 panics on some malformed decoders (`expect("Helper")`) instead of erroring.
-        let parsed = crate::error::catch_panic(|| tokenizers::Tokenizer::from_bytes(bytes))
-            .unwrap_or_else(|panic| Err(panic.into()));
-        let mut inner = parsed
-            .map_err(|e| anyhow!(crate::error::escape_controls(&e.to_string())))
-            .with_context(|| format!("cannot load tokenizer {}", path.display()))?;
-        // Truncation is applied per call in `encode`; padding per batch by the caller.
-        inner
-            .with_truncation(None)
-            .map_err(anyhow::Error::msg)
-            .context("clearing truncation")?;
-        inner.with_padding(None);
+        let mut inner = parse_tokenizer_json(bytes, &path.display().to_string())?;
         let file_lower = match inner.get_normalizer() {
             Some(NormalizerWrapper::BertNormalizer(n)) => Some((n.lowercase, n.clean_text)),
             _ => None,
@@ -184,42 +173,12 @@ impl WordPieceTokenizer {
     }
 
     fn finish(inner: tokenizers::Tokenizer, do_lower_case: bool, source: &str) -> Result<Self> {
-        let id = |t: &str| {
-            inner
-                .token_to_id(t)
-                .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token"))
-        };
-        let tokenizer = Self {
-            special: SpecialIds {
-                cls: id(CLS_TOKEN)?,
-                sep: id(SEP_TOKEN)?,
-                pad: id(PAD_TOKEN)?,
-                unk: id(UNK_TOKEN)?,
-            },
+        let names = [CLS_TOKEN, SEP_TOKEN, PAD_TOKEN, UNK_TOKEN];
+        Ok(Self {
+            special: checked_special_ids(&inner, names, source, "")?,
             do_lower_case,
             inner,
-        };
-        tokenizer.check_special_ids(source)?;
-        Ok(tokenizer)
-    }
-
-    /// Every id a pair's special tokens get (from the post-processor of a tokenizer.json, which
-    /// names its own ids) must be a token of the vocabulary: a hostile file could otherwise emit
-    /// ids past the model's embeddings.
-    fn check_special_ids(&self, source: &str) -> Result<()> {
-        let empty = || Encoding::default();
-        let pair = self
-            .inner
-            .post_process(empty(), Some(empty()), true)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
-        let ids = pair.get_ids().iter().chain([&self.special.pad, &self.special.unk]);
-        for &id in ids {
-            if self.inner.id_to_token(id).is_none() {
-                bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
-            }
-        }
-        Ok(())
+        })
     }
 
     /// Full encoding of `text` without special tokens or truncation, offsets in chars (QA).
@@ -247,6 +206,56 @@ impl WordPieceTokenizer {
     fn finish_pair(&self, a: Encoding, b: Option<Encoding>, max_length: usize) -> Result<Encoded> {
         finish_pair(&self.inner, a, b, max_length)
     }
+}
+
+/// A `tokenizer.json`'s bytes as a `tokenizers::Tokenizer`, with truncation and padding cleared:
+/// truncation is applied per call in `encode`, padding per batch by the caller.
+pub(super) fn parse_tokenizer_json(bytes: Vec<u8>, source: &str) -> Result<tokenizers::Tokenizer> {
+    // tokenizers 0.23 panics on some malformed files (`expect("Helper")`) instead of erroring.
+    let parsed = crate::error::catch_panic(|| tokenizers::Tokenizer::from_bytes(bytes))
+        .unwrap_or_else(|panic| Err(panic.into()));
+    let mut inner = parsed
+        .map_err(|e| anyhow!(crate::error::escape_controls(&e.to_string())))
+        .with_context(|| format!("cannot load tokenizer {source}"))?;
+    inner
+        .with_truncation(None)
+        .map_err(anyhow::Error::msg)
+        .context("clearing truncation")?;
+    inner.with_padding(None);
+    Ok(inner)
+}
+
+/// The ids of the special tokens named `[cls, sep, pad, unk]`. Every id a pair's special tokens
+/// get (from the post-processor of a tokenizer.json, which names its own ids) must be a token of
+/// the vocabulary too: a hostile file could otherwise emit ids past the model's embeddings.
+/// `hint` follows the message of a missing token.
+pub(super) fn checked_special_ids(
+    inner: &tokenizers::Tokenizer,
+    [cls, sep, pad, unk]: [&str; 4],
+    source: &str,
+    hint: &str,
+) -> Result<SpecialIds> {
+    let id = |t: &str| {
+        inner
+            .token_to_id(t)
+            .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token{hint}"))
+    };
+    let special = SpecialIds {
+        cls: id(cls)?,
+        sep: id(sep)?,
+        pad: id(pad)?,
+        unk: id(unk)?,
+    };
+    let pair = inner
+        .post_process(Encoding::default(), Some(Encoding::default()), true)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
+    for &id in pair.get_ids().iter().chain([&special.pad, &special.unk]) {
+        if inner.id_to_token(id).is_none() {
+            bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
+        }
+    }
+    Ok(special)
 }
 
 /// One sequence through a `tokenizers` tokenizer without special tokens, no offsets.

@@ -20,14 +20,14 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokenizers::Encoding;
 
 use super::parallel_map;
 use super::sentencepiece::{ModelProto, ModelType, PieceType, MODEL_BYTES};
-use super::wordpiece::{finish_pair, preview, raw_encoding};
+use super::wordpiece::{checked_special_ids, finish_pair, parse_tokenizer_json, preview, raw_encoding};
 use super::{Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
@@ -100,7 +100,7 @@ impl XlmRobertaTokenizer {
         } else if let Some((bytes, proto)) = model {
             let json = converted_json(&proto)
                 .with_context(|| format!("{}: cannot build an XLM-R tokenizer from it", model_path.display()))?;
-            let mut tok = Self::from_json_bytes(json.to_string().as_bytes(), &model_path.display().to_string())?;
+            let mut tok = Self::from_json_bytes(json.to_string().into_bytes(), &model_path.display().to_string())?;
             tok.model = Some(bytes);
             Ok(tok)
         } else {
@@ -114,7 +114,7 @@ impl XlmRobertaTokenizer {
     /// Loads a `tokenizer.json` (no sentencepiece model kept).
     pub fn from_tokenizer_json(path: &Path) -> Result<Self> {
         let bytes = limits::read_capped(path, limits::TOKENIZER_JSON_BYTES)?;
-        Self::from_json_bytes(&bytes, &path.display().to_string())
+        Self::from_json_bytes(bytes, &path.display().to_string())
     }
 
     /// Builds the `tokenizer.json` transformers' converter makes of a sentencepiece `.model`.
@@ -122,51 +122,14 @@ impl XlmRobertaTokenizer {
         converted_json(&ModelProto::parse(model)?)
     }
 
-    fn from_json_bytes(bytes: &[u8], source: &str) -> Result<Self> {
-        // tokenizers 0.23 panics on some malformed files instead of erroring.
-        let owned = bytes.to_vec();
-        let parsed = crate::error::catch_panic(|| tokenizers::Tokenizer::from_bytes(owned))
-            .unwrap_or_else(|panic| Err(panic.into()));
-        let mut inner = parsed
-            .map_err(|e| anyhow!(crate::error::escape_controls(&e.to_string())))
-            .with_context(|| format!("cannot load tokenizer {source}"))?;
-        inner
-            .with_truncation(None)
-            .map_err(anyhow::Error::msg)
-            .context("clearing truncation")?;
-        inner.with_padding(None);
-        let id = |t: &str| {
-            inner
-                .token_to_id(t)
-                .ok_or_else(|| anyhow!("tokenizer {source} has no {t} token (not an XLM-R tokenizer)"))
-        };
-        let tok = Self {
-            special: SpecialIds {
-                cls: id(BOS)?,
-                sep: id(EOS)?,
-                pad: id(PAD)?,
-                unk: id(UNK)?,
-            },
+    fn from_json_bytes(bytes: Vec<u8>, source: &str) -> Result<Self> {
+        let inner = parse_tokenizer_json(bytes, source)?;
+        let names = [BOS, EOS, PAD, UNK];
+        Ok(Self {
+            special: checked_special_ids(&inner, names, source, " (not an XLM-R tokenizer)")?,
             model: None,
             inner,
-        };
-        tok.check_special_ids(source)?;
-        Ok(tok)
-    }
-
-    /// The special ids a pair gets (from the file's post-processor) must be in the vocabulary.
-    fn check_special_ids(&self, source: &str) -> Result<()> {
-        let pair = self
-            .inner
-            .post_process(Encoding::default(), Some(Encoding::default()), true)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
-        for &id in pair.get_ids().iter().chain([&self.special.pad, &self.special.unk]) {
-            if self.inner.id_to_token(id).is_none() {
-                bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
-            }
-        }
-        Ok(())
+        })
     }
 
     fn raw(&self, text: &str) -> Result<Encoding> {
