@@ -933,6 +933,54 @@ fn corrupt_models_are_clear_errors() {
     assert!(msg.contains("[SEP]") && msg.contains("vocab.txt"), "{msg}");
 }
 
+/// A tokenizer.json is refused, in one line naming the file, when it lacks one of the family's
+/// special tokens or when its post-processor emits an id outside the vocabulary (the model's
+/// embeddings would be indexed past their end): WordPiece and XLM-R alike.
+#[test]
+fn tokenizer_json_special_tokens_are_checked() {
+    let refusal = |json: &Value| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tokenizer.json");
+        fs::write(&path, json.to_string()).expect("write");
+        let msg = format!("{:#}", load_dir(dir.path()).err().expect("refused"));
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(!msg.contains('\n'), "not one line: {msg}");
+        msg
+    };
+    let read = |path: &Path| -> Value { serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json") };
+
+    // WordPiece, as the tokenizer itself writes it.
+    let saved = tempfile::tempdir().expect("tempdir");
+    let vocab = root().join("tests/fixtures/templated/nsmc/vocab.txt");
+    koelectra_ft::text::load_vocab_file(&vocab, false)
+        .and_then(|wp| wp.save(saved.path()))
+        .expect("save");
+    let good = read(&saved.path().join("tokenizer.json"));
+    let mut bad = good.clone();
+    bad["post_processor"]["cls"][1] = json!(4_000_000);
+    let msg = refusal(&bad);
+    assert!(
+        msg.contains("special token id 4000000 is not in the vocabulary"),
+        "{msg}"
+    );
+    let renamed = good.to_string().replace("\"[SEP]\"", "\"[SEP_]\"");
+    let msg = refusal(&serde_json::from_str(&renamed).expect("json"));
+    assert!(msg.contains("has no [SEP] token"), "{msg}");
+
+    // XLM-R.
+    let good = read(&xlmr_dir().join("tokenizer.json"));
+    let mut bad = good.clone();
+    bad["post_processor"]["special_tokens"]["<s>"]["ids"] = json!([4_000_000]);
+    let msg = refusal(&bad);
+    assert!(
+        msg.contains("special token id 4000000 is not in the vocabulary"),
+        "{msg}"
+    );
+    let renamed = good.to_string().replace("\"<pad>\"", "\"<pad_>\"");
+    let msg = refusal(&serde_json::from_str(&renamed).expect("json"));
+    assert!(msg.contains("has no <pad> token (not an XLM-R tokenizer)"), "{msg}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading and saving
 
