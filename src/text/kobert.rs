@@ -35,7 +35,7 @@ use unicode_normalization::char::decompose_compatible;
 use super::python::{is_py_whitespace, universal_lines};
 use super::sentencepiece::{SentencePiece, SpToken};
 use super::unicode::in_ranges;
-use super::{parallel_map, split_on_tokens, Encoded, Loader, SpecialIds, Tokenizer};
+use super::{parallel_map, read_tokenizer_config, split_on_tokens, Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
 /// The model file name of the KoBERT hub folders (`VOCAB_FILES_NAMES["vocab_file"]`).
@@ -112,7 +112,7 @@ impl KoBertTokenizer {
                 model.display()
             );
         }
-        let config = read_config(dir)?;
+        let config = read_tokenizer_config(dir)?;
         let flag = |key: &str, default: bool| {
             config
                 .as_ref()
@@ -485,17 +485,6 @@ impl Tokenizer for KoBertTokenizer {
     fn vocab_size(&self) -> usize {
         self.vocab_size
     }
-}
-
-/// Parsed `dir/tokenizer_config.json`, if present.
-fn read_config(dir: &Path) -> Result<Option<Value>> {
-    let path = dir.join("tokenizer_config.json");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = limits::read_text_capped(&path, limits::SMALL_JSON_BYTES)?;
-    let value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    Ok(Some(value))
 }
 
 /// Python's `str.isdigit()` (Unicode 14).

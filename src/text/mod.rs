@@ -16,7 +16,8 @@ pub mod xlmr_slow;
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
 
 pub use kobert::KoBertTokenizer;
 pub use wordpiece::WordPieceTokenizer;
@@ -235,4 +236,15 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Resu
         out.extend(part?);
     }
     Ok(out)
+}
+
+/// Parsed `dir/tokenizer_config.json`, if the file exists.
+pub(crate) fn read_tokenizer_config(dir: &Path) -> Result<Option<Value>> {
+    let path = dir.join("tokenizer_config.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)?;
+    let value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+    Ok(Some(value))
 }

@@ -20,7 +20,7 @@ use tokenizers::processors::bert::BertProcessing;
 use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationParams, TruncationStrategy};
 use tokenizers::{AddedToken, Encoding, NormalizerWrapper, PostProcessor};
 
-use super::{Encoded, Loader, SpecialIds, Tokenizer};
+use super::{read_tokenizer_config, Encoded, Loader, SpecialIds, Tokenizer};
 use crate::limits;
 
 /// Padding token string.
@@ -441,17 +441,6 @@ fn bert_normalizer(lowercase: bool, clean_text: bool) -> BertNormalizer {
     // which would split Hangul syllables into jamo.
     let strip_accents = if lowercase { None } else { Some(false) };
     BertNormalizer::new(clean_text, true, strip_accents, lowercase)
-}
-
-/// Parsed `dir/tokenizer_config.json`, if the file exists.
-fn read_tokenizer_config(dir: &Path) -> Result<Option<Value>> {
-    let path = dir.join("tokenizer_config.json");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = limits::read_text_capped(&path, limits::SMALL_JSON_BYTES)?;
-    let value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    Ok(Some(value))
 }
 
 fn pretty(v: &Value) -> Result<String> {
