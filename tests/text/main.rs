@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod parity;
 mod python;
 mod sentencepiece;
 mod tokenizer;

@@ -27,6 +27,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::common::{root, shared, venv_python};
+use crate::parity::*;
 use koelectra_ft::text::sentencepiece::SentencePiece;
 use koelectra_ft::text::{
     load_dir, load_dir_xlmr_slow, Encoded, KoBertTokenizer, Tokenizer, XlmRobertaSlowTokenizer, XlmRobertaTokenizer,
@@ -47,8 +48,6 @@ fn stride() -> usize {
         .filter(|&n| n > 0)
         .unwrap_or(8)
 }
-
-type Inputs = Vec<(String, Option<String>)>;
 
 fn sp_fixture(rel: &str) -> PathBuf {
     root().join("tests/fixtures/sp").join(rel)
@@ -90,15 +89,6 @@ fn xlmr_slow() -> XlmRobertaSlowTokenizer {
 
 // ---------------------------------------------------------------------------------------------
 // Python references
-
-#[derive(Debug, Deserialize, Clone, PartialEq)]
-struct HfRow {
-    input_ids: Vec<i64>,
-    token_type_ids: Vec<i64>,
-    attention_mask: Vec<i64>,
-    #[serde(default)]
-    offset_mapping: Option<Vec<(usize, usize)>>,
-}
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
 struct SpRow {
@@ -189,88 +179,12 @@ fn sp_reference(model: &Path, texts: &[String]) -> Vec<SpRow> {
     rows
 }
 
-/// Counts mismatches; reports the first in detail.
-#[derive(Default)]
-struct Mismatches {
-    compared: usize,
-    count: usize,
-    first: Option<String>,
-}
-
-impl Mismatches {
-    fn check<T: PartialEq + Debug>(&mut self, what: &str, ctx: &dyn Fn() -> String, want: &T, got: &T) -> bool {
-        if want == got {
-            return true;
-        }
-        self.count += 1;
-        if self.first.is_none() {
-            self.first = Some(format!(
-                "{what} differ for {}\n  want: {want:?}\n  ours: {got:?}",
-                ctx()
-            ));
-        }
-        false
-    }
-
-    fn assert_none(&self, group: &str) {
-        eprintln!("{group}: {} compared, {} mismatches", self.compared, self.count);
-        if let Some(first) = &self.first {
-            panic!("{group}: {} of {} differ; first:\n{first}", self.count, self.compared);
-        }
-    }
-}
-
 fn same_encoded(want: &HfRow, got: &Encoded) -> bool {
     want.input_ids == got.ids && want.token_type_ids == got.type_ids && want.attention_mask == got.attention_mask
 }
 
-fn compare_encoded(m: &mut Mismatches, ctx: &dyn Fn() -> String, want: &HfRow, got: &Encoded) {
-    m.compared += 1;
-    let _ = m.check("input_ids", ctx, &want.input_ids, &got.ids)
-        && m.check("token_type_ids", ctx, &want.token_type_ids, &got.type_ids)
-        && m.check("attention_mask", ctx, &want.attention_mask, &got.attention_mask);
-}
-
 // ---------------------------------------------------------------------------------------------
-// Inputs (the file/column enumeration of tests/text/tokenizer.rs)
-
-fn data_path(rel: &str) -> PathBuf {
-    let p = shared("data").join(rel);
-    assert!(p.is_file(), "{} is missing (../shared/data)", p.display());
-    p
-}
-
-fn tsv_rows(rel: &str, header: bool) -> Vec<Vec<String>> {
-    let text = fs::read_to_string(data_path(rel)).expect("read data file");
-    text.lines()
-        .skip(usize::from(header))
-        .map(|l| l.trim().split('\t').map(str::to_owned).collect())
-        .collect()
-}
-
-fn tsv_inputs(files: &[&str], a: usize, b: Option<usize>) -> Inputs {
-    let mut items = Vec::new();
-    for f in files {
-        for r in tsv_rows(f, true) {
-            let Some(ta) = r.get(a) else { continue };
-            match b {
-                Some(bi) => {
-                    if let Some(tb) = r.get(bi) {
-                        items.push((ta.clone(), Some(tb.clone())));
-                    }
-                }
-                None => items.push((ta.clone(), None)),
-            }
-        }
-    }
-    items
-}
-
-fn py_split(s: &str) -> Vec<&str> {
-    s.split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-        .filter(|w| !w.is_empty())
-        .collect()
-}
+// Inputs (beyond the TSV columns of crate::parity)
 
 fn ner_sentences() -> Vec<Vec<String>> {
     tsv_rows("naver-ner/test.tsv", false)

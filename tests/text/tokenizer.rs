@@ -7,12 +7,12 @@
 //! * Loading, errors and `save` round trips (through this crate and through `transformers`).
 
 use std::collections::BTreeSet;
-use std::fmt::Debug;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{root, shared, v3_vocab, venv_python};
+use crate::parity::*;
 use koelectra_ft::text::{Encoded, Tokenizer, WordPieceTokenizer};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,9 +20,6 @@ use serde_json::{json, Value};
 const SEQ_CLS_MAX_LEN: usize = 128;
 /// "No truncation" for both sides (HF gets no --max-length).
 const UNLIMITED: usize = usize::MAX;
-
-/// Inputs `(A, optional B)`.
-type Inputs = Vec<(String, Option<String>)>;
 
 fn v3() -> WordPieceTokenizer {
     WordPieceTokenizer::from_vocab_file(&v3_vocab(), false).expect("load v3 vocab")
@@ -34,15 +31,6 @@ fn v1_vocab() -> PathBuf {
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/tokenizer/cases.json")
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-struct HfRow {
-    input_ids: Vec<i64>,
-    token_type_ids: Vec<i64>,
-    attention_mask: Vec<i64>,
-    #[serde(default)]
-    offset_mapping: Option<Vec<(usize, usize)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -106,50 +94,6 @@ fn hf_tokenize(items: &[(String, Option<String>)], vocab: &Path, opts: HfOpts) -
     let rows: Vec<HfRow> = serde_json::from_slice(&out.stdout).expect("parse HF output");
     assert_eq!(rows.len(), items.len(), "HF returned a different number of rows");
     rows
-}
-
-/// Collects mismatches; reports the count and the first one in detail.
-#[derive(Default)]
-struct Mismatches {
-    compared: usize,
-    count: usize,
-    first: Option<String>,
-}
-
-impl Mismatches {
-    fn check<T: PartialEq + Debug>(&mut self, what: &str, ctx: &dyn Fn() -> String, want: &T, got: &T) {
-        if want != got {
-            self.count += 1;
-            if self.first.is_none() {
-                self.first = Some(format!(
-                    "{what} differ for {}\n  HF:   {want:?}\n  ours: {got:?}",
-                    ctx()
-                ));
-            }
-        }
-    }
-
-    fn assert_none(&self, group: &str) {
-        eprintln!("{group}: {} inputs compared, {} mismatches", self.compared, self.count);
-        if let Some(first) = &self.first {
-            panic!(
-                "{group}: {} of {} inputs differ from HF; first:\n{first}",
-                self.count, self.compared
-            );
-        }
-    }
-}
-
-fn compare_encoded(m: &mut Mismatches, ctx: &dyn Fn() -> String, want: &HfRow, got: &Encoded) {
-    m.compared += 1;
-    let before = m.count;
-    m.check("input_ids", ctx, &want.input_ids, &got.ids);
-    if m.count == before {
-        m.check("token_type_ids", ctx, &want.token_type_ids, &got.type_ids);
-    }
-    if m.count == before {
-        m.check("attention_mask", ctx, &want.attention_mask, &got.attention_mask);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,46 +180,6 @@ fn fixture_parity() {
 // ---------------------------------------------------------------------------------------------
 // Shared data parity (HF run at test time)
 
-fn data_path(rel: &str) -> PathBuf {
-    let p = shared("data").join(rel);
-    assert!(
-        p.is_file(),
-        "{} is missing: the data parity tests read the real benchmark files from ../shared/data",
-        p.display()
-    );
-    p
-}
-
-/// Rows of a TSV: header skipped, each line stripped and split on tabs.
-fn tsv_rows(rel: &str, header: bool) -> Vec<Vec<String>> {
-    let text = fs::read_to_string(data_path(rel)).expect("read data file");
-    text.lines()
-        .skip(usize::from(header))
-        .map(|l| l.trim().split('\t').map(str::to_owned).collect())
-        .collect()
-}
-
-/// Text inputs from columns `a` (and `b`) of each file; rows lacking a column are skipped.
-fn tsv_inputs(files: &[&str], a: usize, b: Option<usize>) -> Inputs {
-    let mut items = Vec::new();
-    for f in files {
-        let rows = tsv_rows(f, true);
-        assert!(!rows.is_empty(), "{f} has no rows");
-        for r in rows {
-            let Some(ta) = r.get(a) else { continue };
-            match b {
-                Some(bi) => {
-                    if let Some(tb) = r.get(bi) {
-                        items.push((ta.clone(), Some(tb.clone())));
-                    }
-                }
-                None => items.push((ta.clone(), None)),
-            }
-        }
-    }
-    items
-}
-
 /// Our encodings of `items` (through `encode_batch`) against HF's.
 fn check_group(group: &str, items: &[(String, Option<String>)], max_length: usize) {
     assert!(!items.is_empty(), "{group}: no inputs");
@@ -329,13 +233,6 @@ fn data_korsts() {
 fn data_hate_speech() {
     let files = ["hate-speech/train.tsv", "hate-speech/val.tsv"];
     check_group("hate-speech", &tsv_inputs(&files, 1, None), SEQ_CLS_MAX_LEN);
-}
-
-/// Python's `str.split()` (it also splits on U+001C..U+001F).
-fn py_split(s: &str) -> Vec<&str> {
-    s.split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-        .filter(|w| !w.is_empty())
-        .collect()
 }
 
 #[test]
