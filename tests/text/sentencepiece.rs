@@ -863,36 +863,41 @@ fn tokenizer_json_special_tokens_are_checked() {
     };
     let read = |path: &Path| -> Value { serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json") };
 
-    // WordPiece, as the tokenizer itself writes it.
+    // WordPiece as the tokenizer itself writes it, and the XLM-R fixture.
     let saved = tempfile::tempdir().expect("tempdir");
     let vocab = root().join("tests/fixtures/templated/nsmc/vocab.txt");
     koelectra_ft::text::load_vocab_file(&vocab, false)
         .and_then(|wp| wp.save(saved.path()))
         .expect("save");
-    let good = read(&saved.path().join("tokenizer.json"));
-    let mut bad = good.clone();
-    bad["post_processor"]["cls"][1] = json!(4_000_000);
-    let msg = refusal(&bad);
-    assert!(
-        msg.contains("special token id 4000000 is not in the vocabulary"),
-        "{msg}"
+    let wordpiece = read(&saved.path().join("tokenizer.json"));
+    let xlmr = read(&xlmr_dir().join("tokenizer.json"));
+    // `emit_bad_id` makes the post-processor emit id 4,000,000; `token` is then renamed away.
+    let check = |good: &Value, emit_bad_id: &dyn Fn(&mut Value), token: &str, missing: &str| {
+        let mut bad = good.clone();
+        emit_bad_id(&mut bad);
+        let msg = refusal(&bad);
+        assert!(
+            msg.contains("special token id 4000000 is not in the vocabulary"),
+            "{msg}"
+        );
+        let renamed = good
+            .to_string()
+            .replace(&format!("\"{token}\""), &format!("\"{token}_\""));
+        let msg = refusal(&serde_json::from_str(&renamed).expect("json"));
+        assert!(msg.contains(missing), "{msg}");
+    };
+    check(
+        &wordpiece,
+        &|v| v["post_processor"]["cls"][1] = json!(4_000_000),
+        "[SEP]",
+        "has no [SEP] token",
     );
-    let renamed = good.to_string().replace("\"[SEP]\"", "\"[SEP_]\"");
-    let msg = refusal(&serde_json::from_str(&renamed).expect("json"));
-    assert!(msg.contains("has no [SEP] token"), "{msg}");
-
-    // XLM-R.
-    let good = read(&xlmr_dir().join("tokenizer.json"));
-    let mut bad = good.clone();
-    bad["post_processor"]["special_tokens"]["<s>"]["ids"] = json!([4_000_000]);
-    let msg = refusal(&bad);
-    assert!(
-        msg.contains("special token id 4000000 is not in the vocabulary"),
-        "{msg}"
+    check(
+        &xlmr,
+        &|v| v["post_processor"]["special_tokens"]["<s>"]["ids"] = json!([4_000_000]),
+        "<pad>",
+        "has no <pad> token (not an XLM-R tokenizer)",
     );
-    let renamed = good.to_string().replace("\"<pad>\"", "\"<pad_>\"");
-    let msg = refusal(&serde_json::from_str(&renamed).expect("json"));
-    assert!(msg.contains("has no <pad> token (not an XLM-R tokenizer)"), "{msg}");
 }
 
 // ---------------------------------------------------------------------------------------------
