@@ -419,6 +419,85 @@ impl PieceTrie {
     }
 }
 
+/// A precompiled charsmap's parts: `[trie size: u32 LE][trie: Darts-clone units][normalized
+/// strings, NUL-separated]`. Every walk of the trie is checked to stay inside it
+/// ([`DoubleArray::check_walks`]).
+fn split_charsmap(blob: &[u8]) -> Result<(DoubleArray, String)> {
+    let size = blob
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .filter(|&s| blob.len() > 4 && s < blob.len())
+        .ok_or_else(|| anyhow!("precompiled_charsmap is broken (bad trie size)"))?;
+    let trie_bytes = blob
+        .get(4..4 + size)
+        .ok_or_else(|| anyhow!("precompiled_charsmap is broken (trie runs past the end)"))?;
+    if size % 4 != 0 {
+        bail!("precompiled_charsmap is broken (trie size {size} is not a multiple of 4)");
+    }
+    let units = trie_bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let normalized = String::from_utf8(blob[4 + size..].to_vec())
+        .map_err(|_| anyhow!("precompiled_charsmap: normalized strings are not UTF-8"))?;
+    let trie = DoubleArray { units };
+    trie.check_walks(&normalized)?;
+    Ok((trie, normalized))
+}
+
+/// Checks a precompiled charsmap (a sentencepiece model's, or a `tokenizer.json`'s `Precompiled`
+/// normalizer) before the `tokenizers` crate reads it: its reader (spm_precompiled 0.1) reserves
+/// memory for the trie size the blob claims (up to 8 GB) and indexes the trie and the strings
+/// without bounds checks, so a crafted charsmap would abort or panic there.
+pub fn check_precompiled_charsmap(blob: &[u8]) -> Result<()> {
+    split_charsmap(blob).map(|_| ())
+}
+
+impl DoubleArray {
+    /// Every walk over any key (`commonPrefixSearch`, here and in spm_precompiled) reads only units
+    /// inside the array, and every value it can return starts a char of `normalized` (or is its
+    /// end). A depth-first search over the reachable nodes, trying every byte but NUL at each:
+    /// Darts-clone lays a node's 256 possible children in one block of the array, so a well-formed
+    /// trie passes (the KoBERT/XLM-R `nmt_nfkc` charsmap's ~60,000 units take a few milliseconds).
+    fn check_walks(&self, normalized: &str) -> Result<()> {
+        let unit = |pos: u32| {
+            self.unit(pos).ok_or_else(|| {
+                anyhow!(
+                    "precompiled_charsmap is broken (the trie reaches unit {pos} of {})",
+                    self.units.len()
+                )
+            })
+        };
+        let offset = |u: u32| (u >> 10) << ((u & (1 << 9)) >> 6);
+        let start = offset(unit(0)?);
+        let mut seen = std::collections::HashSet::from([start]);
+        let mut stack = vec![start];
+        while let Some(node) = stack.pop() {
+            for byte in 1..=255u32 {
+                let child = node ^ byte;
+                let u = unit(child)?;
+                if u & ((1 << 31) | 0xFF) != byte {
+                    continue;
+                }
+                let next = child ^ offset(u);
+                if (u >> 8) & 1 == 1 {
+                    let value = (unit(next)? & ((1 << 31) - 1)) as usize;
+                    if !normalized.is_char_boundary(value) {
+                        bail!(
+                            "precompiled_charsmap is broken (a rule points to byte {value} of its {}-byte strings, not a char start)",
+                            normalized.len()
+                        );
+                    }
+                }
+                if seen.insert(next) {
+                    stack.push(next);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Normalizer
 
@@ -442,25 +521,8 @@ impl Normalizer {
         let (trie, normalized) = if spec.precompiled_charsmap.is_empty() {
             (None, String::new())
         } else {
-            let blob = &spec.precompiled_charsmap;
-            let size = blob
-                .get(..4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .filter(|&s| blob.len() > 4 && s < blob.len())
-                .ok_or_else(|| anyhow!("precompiled_charsmap is broken (bad trie size)"))?;
-            let trie_bytes = blob
-                .get(4..4 + size)
-                .ok_or_else(|| anyhow!("precompiled_charsmap is broken (trie runs past the end)"))?;
-            if size % 4 != 0 {
-                bail!("precompiled_charsmap is broken (trie size {size} is not a multiple of 4)");
-            }
-            let units = trie_bytes
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            let normalized = String::from_utf8(blob[4 + size..].to_vec())
-                .map_err(|_| anyhow!("precompiled_charsmap: normalized strings are not UTF-8"))?;
-            (Some(DoubleArray { units }), normalized)
+            let (trie, normalized) = split_charsmap(&spec.precompiled_charsmap)?;
+            (Some(trie), normalized)
         };
         let mut matcher = PieceTrie::new();
         for (i, s) in user_defined.iter().enumerate() {
@@ -953,5 +1015,53 @@ mod tests {
         bytes_field(2, &[200, 0, 0, 0, 1, 2, 3], &mut norm);
         bytes_field(3, &norm, &mut broken);
         assert!(SentencePiece::from_bytes(broken).is_err());
+    }
+
+    /// `[trie size][units][normalized]`.
+    fn charsmap(units: &[u32], normalized: &[u8]) -> Vec<u8> {
+        let mut blob = ((units.len() * 4) as u32).to_le_bytes().to_vec();
+        blob.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        blob.extend_from_slice(normalized);
+        blob
+    }
+
+    /// A one-block Darts-clone trie with one rule, "a" -> the string at byte `value`: the root
+    /// (offset 0) has child 'a' at unit 97, whose offset leads to its leaf at unit 200.
+    fn one_rule_trie(value: u32) -> Vec<u32> {
+        let mut units = vec![0u32; 256];
+        units[97] = 97 | 1 << 8 | (97 ^ 200) << 10;
+        units[200] = 1 << 31 | value;
+        units
+    }
+
+    fn model_with_charsmap(blob: &[u8]) -> Result<SentencePiece> {
+        let mut model = tiny();
+        let mut norm = Vec::new();
+        bytes_field(2, blob, &mut norm);
+        bytes_field(3, &norm, &mut model);
+        SentencePiece::from_bytes(model)
+    }
+
+    #[test]
+    fn charsmap_walks_are_checked_at_load() {
+        let sp = model_with_charsmap(&charsmap(&one_rule_trie(0), b"x\0")).expect("a well-formed trie loads");
+        assert_eq!(sp.normalizer().normalize("ba").expect("normalize").0, "\u{2581}bx");
+        let refused = |blob: Vec<u8>, why: &str| {
+            let err = format!("{:#}", model_with_charsmap(&blob).expect_err(why));
+            assert!(err.contains(why), "{err}");
+            assert_eq!(check_precompiled_charsmap(&blob).map_err(|e| e.to_string()), Err(err));
+        };
+        refused(charsmap(&[0], b"x\0"), "the trie reaches unit 1 of 1");
+        refused(
+            charsmap(&one_rule_trie(5), b"x\0"),
+            "points to byte 5 of its 2-byte strings",
+        );
+        refused(
+            charsmap(&one_rule_trie(1), "\u{ac00}\0".as_bytes()),
+            "points to byte 1 of its 4-byte strings",
+        );
+        let mut huge = charsmap(&one_rule_trie(0), b"x\0");
+        huge[..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        refused(huge, "bad trie size");
     }
 }

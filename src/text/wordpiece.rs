@@ -211,6 +211,7 @@ impl WordPieceTokenizer {
 /// A `tokenizer.json`'s bytes as a `tokenizers::Tokenizer`, with truncation and padding cleared:
 /// truncation is applied per call in `encode`, padding per batch by the caller.
 pub(super) fn parse_tokenizer_json(bytes: Vec<u8>, source: &str) -> Result<tokenizers::Tokenizer> {
+    check_charsmaps(&bytes).with_context(|| format!("cannot load tokenizer {source}"))?;
     // tokenizers 0.23 panics on some malformed files (`expect("Helper")`) instead of erroring.
     let parsed = crate::error::catch_panic(|| tokenizers::Tokenizer::from_bytes(bytes))
         .unwrap_or_else(|panic| Err(panic.into()));
@@ -225,9 +226,66 @@ pub(super) fn parse_tokenizer_json(bytes: Vec<u8>, source: &str) -> Result<token
     Ok(inner)
 }
 
-/// The ids of the special tokens named `[cls, sep, pad, unk]`. Every id a pair's special tokens
-/// get (from the post-processor of a tokenizer.json, which names its own ids) must be a token of
-/// the vocabulary too: a hostile file could otherwise emit ids past the model's embeddings.
+/// Checks every precompiled charsmap of a tokenizer.json's normalizers (each `"normalizer"` key:
+/// `tokenizers` deserializes a repeated key each time) with
+/// [`super::sentencepiece::check_precompiled_charsmap`], decoding it as `tokenizers` does
+/// (base64 0.13). A file that is not a JSON object, or a charsmap that is not a plain base64
+/// string, is left to `tokenizers`, which refuses it.
+fn check_charsmaps(json: &[u8]) -> Result<()> {
+    let Ok(Normalizers(normalizers)) = serde_json::from_slice(json) else {
+        return Ok(());
+    };
+    let mut stack: Vec<&Value> = normalizers.iter().collect();
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Ok(blob)) = map
+                    .get("precompiled_charsmap")
+                    .and_then(Value::as_str)
+                    .map(base64::decode)
+                {
+                    super::sentencepiece::check_precompiled_charsmap(&blob)?;
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The values of a JSON object's `"normalizer"` keys, every one of them; the rest is skipped.
+struct Normalizers(Vec<Value>);
+
+impl<'de> serde::Deserialize<'de> for Normalizers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = Normalizers;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a tokenizer.json object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Normalizers, A::Error> {
+                let mut found = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "normalizer" {
+                        found.push(map.next_value::<Value>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Normalizers(found))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
+/// The ids of the special tokens named `[cls, sep, pad, unk]`. Every id the special tokens of a
+/// single input or a pair get (from the post-processor of a tokenizer.json, which names its own
+/// ids) must be a token of the vocabulary too: a hostile file could otherwise emit ids past the
+/// model's embeddings.
 /// `hint` follows the message of a missing token.
 pub(super) fn checked_special_ids(
     inner: &tokenizers::Tokenizer,
@@ -246,11 +304,19 @@ pub(super) fn checked_special_ids(
         pad: id(pad)?,
         unk: id(unk)?,
     };
-    let pair = inner
-        .post_process(Encoding::default(), Some(Encoding::default()), true)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("tokenizer {source}: adding special tokens"))?;
-    for &id in pair.get_ids().iter().chain([&special.pad, &special.unk]) {
+    // `tokenizers` reads a TemplateProcessing without validating it, and applying a template that
+    // names a special token it lacks, or `$B` in the single template, panics: apply both templates
+    // once here, where a panic is an error about the file (what they do does not depend on the text).
+    let post_process = |pair: Option<Encoding>| {
+        crate::error::catch_panic(|| inner.post_process(Encoding::default(), pair, true))
+            .unwrap_or_else(|panic| Err(panic.into()))
+            .map_err(|e| anyhow!(crate::error::escape_controls(&e.to_string())))
+            .with_context(|| format!("tokenizer {source}: adding special tokens"))
+    };
+    let single = post_process(None)?;
+    let pair = post_process(Some(Encoding::default()))?;
+    let emitted = single.get_ids().iter().chain(pair.get_ids());
+    for &id in emitted.chain([&special.pad, &special.unk]) {
         if inner.id_to_token(id).is_none() {
             bail!("tokenizer {source}: special token id {id} is not in the vocabulary");
         }

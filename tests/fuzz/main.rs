@@ -58,6 +58,7 @@ fuzz_tests! {
     fuzz_model_config: "model_config",
     fuzz_vocab_txt: "vocab_txt",
     fuzz_tokenizer_json: "tokenizer_json",
+    fuzz_sentencepiece_model: "sentencepiece_model",
 }
 
 /// Every target has its test above.

@@ -1,10 +1,11 @@
 //! Fuzz targets for the tokenizer files of a model folder: `vocab.txt` and `tokenizer.json`, each
-//! with an optional `tokenizer_config.json` (the input's bytes after its first 0xff). A tokenizer
-//! that loads must encode text to ids it knows.
-use super::common::{fixture, shared};
+//! with an optional `tokenizer_config.json` (the input's bytes after its first 0xff), and a
+//! SentencePiece `.model` (KoBERT's and XLM-R's, read by our own protobuf reader and converted for
+//! the `tokenizers` crate). A tokenizer that loads must encode text to ids it knows.
+use super::common::{fixture, root, shared};
 use super::engine::{accept, one_line_error, Target};
-use koelectra_ft::text::{self, Tokenizer, WordPieceTokenizer};
-use std::path::PathBuf;
+use koelectra_ft::text::{self, Tokenizer, WordPieceTokenizer, XlmRobertaTokenizer};
+use std::path::{Path, PathBuf};
 
 /// A folder per thread that holds the files under test.
 fn folder() -> PathBuf {
@@ -29,12 +30,18 @@ fn check_files(bytes: &[u8], file: &str) -> Result<(), String> {
     if let Some(config) = config {
         std::fs::write(dir.join("tokenizer_config.json"), config).map_err(|e| e.to_string())?;
     }
-    match text::load_dir(&dir) {
-        Ok(tokenizer) => {
-            accept()?;
-            encodes(tokenizer.as_ref())
-        }
-        Err(e) => one_line_error(&e, &dir.display().to_string()),
+    if loads_and_encodes(&dir, text::load_dir)? {
+        accept()?;
+    }
+    Ok(())
+}
+
+/// Loads `dir` with `load`: a tokenizer that loads must encode, an error must be one line naming
+/// `dir`. True when it loaded.
+fn loads_and_encodes(dir: &Path, load: fn(&Path) -> anyhow::Result<Box<dyn Tokenizer>>) -> Result<bool, String> {
+    match load(dir) {
+        Ok(tokenizer) => encodes(tokenizer.as_ref()).map(|()| true),
+        Err(e) => one_line_error(&e, &dir.display().to_string()).map(|()| false),
     }
 }
 
@@ -73,6 +80,73 @@ fn check_tokenizer_json(bytes: &[u8]) -> Result<(), String> {
     check_files(bytes, "tokenizer.json")
 }
 
+/// A `.model` file as XLM-R's `sentencepiece.bpe.model` (the fast tokenizer, converted from it as
+/// transformers converts it, and the slow one) and as KoBERT's model beside the fixture's
+/// `vocab.txt`.
+fn check_sentencepiece_model(bytes: &[u8]) -> Result<(), String> {
+    let write = |dir: &Path, name: &str, bytes: &[u8]| {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(dir.join(name), bytes))
+            .map_err(|e| e.to_string())
+    };
+    let xlmr = folder().join("xlmr");
+    write(&xlmr, "sentencepiece.bpe.model", bytes)?;
+    let fast = loads_and_encodes(&xlmr, text::load_dir)?;
+    let slow = loads_and_encodes(&xlmr, text::load_dir_xlmr_slow)?;
+    let kobert = folder().join("kobert");
+    if !kobert.join("vocab.txt").is_file() {
+        let vocab = std::fs::read(sp_fixture("kobert/vocab.txt")).map_err(|e| e.to_string())?;
+        write(&kobert, "vocab.txt", &vocab)?;
+    }
+    write(&kobert, "tokenizer_78b3253a26.model", bytes)?;
+    let kobert = loads_and_encodes(&kobert, text::load_dir)?;
+    if fast || slow || kobert {
+        accept()?;
+    }
+    Ok(())
+}
+
+/// A file of tests/fixtures/sp (SentencePiece models trained by scripts/make_sp_fixtures.py).
+fn sp_fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/sp").join(name)
+}
+
+/// KoBERT's model (nmt_nfkc: a precompiled charsmap) and two small identity-normalized ones (one
+/// with user-defined symbols, one without the dummy prefix).
+fn sentencepiece_seeds() -> Vec<Vec<u8>> {
+    ["kobert/tokenizer_78b3253a26.model", "udf.model", "raw.model"]
+        .iter()
+        .map(|name| std::fs::read(sp_fixture(name)).unwrap())
+        .collect()
+}
+
+/// Protobuf keys of `ModelProto` and its messages (field number << 3 | wire type), varint and
+/// float edge cases, and piece strings.
+fn protobuf_dictionary() -> Vec<Vec<u8>> {
+    let keys = [
+        0x0a, // pieces / SentencePiece.piece / TrainerSpec.input / NormalizerSpec.name
+        0x12, // trainer_spec / NormalizerSpec.precompiled_charsmap
+        0x1a, // normalizer_spec
+        0x15, // SentencePiece.score (fixed32)
+        0x18, // SentencePiece.type / TrainerSpec.model_type
+        0x20, 0x28, 0x30, // NormalizerSpec's bools
+    ];
+    let mut all: Vec<Vec<u8>> = keys.iter().map(|&k| vec![k]).collect();
+    all.extend([
+        vec![0x18, 0x02], // type UNKNOWN
+        vec![0x18, 0x04], // type USER_DEFINED
+        vec![0x18, 0x06], // type BYTE
+        vec![0xff; 10],   // the longest varint
+        vec![0x80; 11],   // a varint that never ends
+        vec![0x0a, 0x7f], // a field longer than what follows
+        f32::NAN.to_le_bytes().to_vec(),
+        f32::INFINITY.to_le_bytes().to_vec(),
+        f32::MIN.to_le_bytes().to_vec(),
+    ]);
+    all.extend(["\u{2581}", "<unk>", "<s>", "</s>", "<pad>", "[UNK]", "가", "\u{0}"].map(|t| t.as_bytes().to_vec()));
+    all
+}
+
 fn config_suffix() -> Vec<u8> {
     b"\xff{\"do_lower_case\": false, \"model_max_length\": 512}".to_vec()
 }
@@ -86,7 +160,8 @@ fn vocab_seeds() -> Vec<Vec<u8>> {
     vec![small, head.into_bytes(), with_config]
 }
 
-/// tokenizer.json as this tool saves it (the HF fast tokenizer's format).
+/// tokenizer.json as this tool saves it (the HF fast tokenizer's format): WordPiece, and XLM-R's
+/// Unigram as transformers converts a small `.model` (identity-normalized, so no charsmap).
 fn tokenizer_json_seeds() -> Vec<Vec<u8>> {
     let tokenizer = WordPieceTokenizer::from_vocab_file(&fixture("vocab.txt"), false).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -94,7 +169,9 @@ fn tokenizer_json_seeds() -> Vec<Vec<u8>> {
     let json = std::fs::read(dir.path().join("tokenizer.json")).unwrap();
     let mut with_config = json.clone();
     with_config.extend(config_suffix());
-    vec![json, with_config]
+    let model = std::fs::read(sp_fixture("udf.model")).unwrap();
+    let unigram = XlmRobertaTokenizer::converted_tokenizer_json(&model).unwrap();
+    vec![json, with_config, unigram.to_string().into_bytes()]
 }
 
 fn dictionary() -> Vec<Vec<u8>> {
@@ -131,6 +208,12 @@ fn dictionary() -> Vec<Vec<u8>> {
         "\"WordPiece\"",
         "\"BPE\"",
         "\"Unigram\"",
+        "\"unk_id\"",
+        "\"Precompiled\"",
+        "\"precompiled_charsmap\"",
+        "\"Metaspace\"",
+        "\"Sequence\"",
+        "\"normalizers\"",
         "\"BertNormalizer\"",
         "\"Replace\"",
         "\"Split\"",
@@ -166,6 +249,12 @@ pub fn targets() -> Vec<Target> {
             seeds: tokenizer_json_seeds,
             dictionary,
             check: check_tokenizer_json,
+        },
+        Target {
+            name: "sentencepiece_model",
+            seeds: sentencepiece_seeds,
+            dictionary: protobuf_dictionary,
+            check: check_sentencepiece_model,
         },
     ]
 }

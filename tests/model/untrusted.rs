@@ -249,6 +249,44 @@ fn a_tensor_view_past_its_storage_is_refused() {
     assert_clean_error(dir.path(), "pytorch_model.bin", "tensor w");
 }
 
+/// Protobuf's length-delimited field `number` holding `data`.
+fn proto_field(number: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![number << 3 | 2];
+    let mut len = data.len();
+    while len >= 0x80 {
+        out.push((len & 0x7f) as u8 | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(data);
+    out
+}
+
+/// An XLM-R folder whose `sentencepiece.bpe.model` carries a charsmap (the normalizer's trie)
+/// that leads outside itself after the first byte of a Hangul syllable: the `tokenizers` crate,
+/// which XLM-R's fast tokenizer runs on, indexed past the array at the first Korean text.
+#[test]
+fn a_sentencepiece_charsmap_that_leads_outside_its_trie_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let family = root().join("tests/fixtures/families/xlm-roberta-seq-cls");
+    for file in ["config.json", "pytorch_model.bin"] {
+        std::fs::copy(family.join(file), dir.path().join(file)).unwrap();
+    }
+    let mut units = vec![0u32; 256];
+    units[0xEA] = 0xEA | 1 << 16 << 10;
+    let mut charsmap = 1024u32.to_le_bytes().to_vec();
+    charsmap.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    // A later normalizer_spec (field 3) with only precompiled_charsmap (its field 2).
+    let mut model = std::fs::read(root().join("tests/fixtures/sp/udf.model")).unwrap();
+    model.extend(proto_field(3, &proto_field(2, &charsmap)));
+    std::fs::write(dir.path().join("sentencepiece.bpe.model"), model).unwrap();
+    assert_clean_error(
+        dir.path(),
+        "sentencepiece.bpe.model",
+        "the trie reaches unit 65771 of 256",
+    );
+}
+
 /// Everything above, without a model folder: `model_config` alone asking for 10^13 parameters.
 #[test]
 fn model_config_above_the_parameter_cap_is_refused() {

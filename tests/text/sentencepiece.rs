@@ -848,8 +848,9 @@ fn corrupt_models_are_clear_errors() {
 }
 
 /// A tokenizer.json is refused, in one line naming the file, when it lacks one of the family's
-/// special tokens or when its post-processor emits an id outside the vocabulary (the model's
-/// embeddings would be indexed past their end): WordPiece and XLM-R alike.
+/// special tokens, when its post-processor emits an id outside the vocabulary (the model's
+/// embeddings would be indexed past their end) for a single input or a pair, or when its template
+/// cannot be applied: WordPiece and XLM-R alike.
 #[test]
 fn tokenizer_json_special_tokens_are_checked() {
     let refusal = |json: &Value| {
@@ -898,6 +899,75 @@ fn tokenizer_json_special_tokens_are_checked() {
         "<pad>",
         "has no <pad> token (not an XLM-R tokenizer)",
     );
+
+    // `tokenizers` reads templates without validating them; applying these panicked inside it.
+    let template = |edit: &dyn Fn(&mut Value)| {
+        let mut bad = xlmr.clone();
+        edit(&mut bad["post_processor"]);
+        refusal(&bad)
+    };
+    let msg = template(&|p| p["pair"][3]["SpecialToken"]["id"] = json!("=/s>"));
+    assert!(msg.contains("adding special tokens"), "{msg}");
+    let msg = template(&|p| p["single"][1] = json!({"Sequence": {"id": "B", "type_id": 0}}));
+    assert!(msg.contains("adding special tokens"), "{msg}");
+    // A special token only the single template uses is checked too.
+    let msg = template(&|p| {
+        p["special_tokens"]["<x>"] = json!({"id": "<x>", "ids": [4_000_000], "tokens": ["<x>"]});
+        p["single"][0]["SpecialToken"]["id"] = json!("<x>");
+    });
+    assert!(
+        msg.contains("special token id 4000000 is not in the vocabulary"),
+        "{msg}"
+    );
+}
+
+/// A tokenizer.json's `Precompiled` charsmap is checked before `tokenizers` reads it. Its reader
+/// (spm_precompiled) reserves what the trie size claims, up to 8 GB, and walks the trie without
+/// bounds checks: with a trie that leaves the array only after the first byte of a Hangul
+/// syllable, this file loaded (the special tokens are ASCII) and then panicked inside `tokenizers`
+/// at the first encode of Korean text. A repeated `"normalizer"` key is checked too: `tokenizers`
+/// reads every one and keeps the last.
+#[test]
+fn crafted_precompiled_charsmaps_are_refused() {
+    let path = xlmr_dir().join("tokenizer.json");
+    let good: Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    let charsmap = "/normalizer/normalizers/0/precompiled_charsmap";
+    let blob = base64::decode(good.pointer(charsmap).and_then(Value::as_str).expect("a charsmap")).expect("base64");
+    let refusal = |json: String| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tokenizer.json");
+        fs::write(&file, json).expect("write");
+        let msg = match load_dir(dir.path()) {
+            Ok(tok) => panic!("loaded; encoding gives {:?}", tok.encode("가", None, 8).map(|e| e.ids)),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(msg.contains(&file.display().to_string()), "{msg}");
+        assert!(!msg.contains('\n'), "not one line: {msg}");
+        msg
+    };
+    let with_charsmap = |blob: &[u8]| {
+        let mut json = good.clone();
+        *json.pointer_mut(charsmap).expect("charsmap") = json!(base64::encode(blob));
+        json
+    };
+
+    let mut huge = blob.clone();
+    huge[..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    assert!(refusal(with_charsmap(&huge).to_string()).contains("bad trie size"));
+    // One block of 256 units; the root's child 0xEA (the first byte of 가..갿) leads to 0x100EA,
+    // so the walk's next byte reads past the end.
+    let mut units = vec![0u32; 256];
+    units[0xEA] = 0xEA | 1 << 16 << 10;
+    let mut leaves = (1024u32).to_le_bytes().to_vec();
+    leaves.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    let msg = refusal(with_charsmap(&leaves).to_string());
+    assert!(msg.contains("the trie reaches unit 65771 of 256"), "{msg}");
+    // The good file with a first "normalizer" key whose charsmap claims 4 GB.
+    let first = json!({"type": "Precompiled", "precompiled_charsmap": base64::encode(&huge)});
+    let twice = format!("{{\"normalizer\": {first},{}", &good.to_string()[1..]);
+    assert!(refusal(twice).contains("bad trie size"));
+    // The checked path still loads the real charsmap.
+    assert!(load_dir(&xlmr_dir()).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
