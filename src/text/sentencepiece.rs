@@ -434,6 +434,12 @@ fn split_charsmap(blob: &[u8]) -> Result<(DoubleArray, String)> {
     if size % 4 != 0 {
         bail!("precompiled_charsmap is broken (trie size {size} is not a multiple of 4)");
     }
+    if size > limits::CHARSMAP_TRIE_BYTES {
+        bail!(
+            "precompiled_charsmap's trie has {size} bytes; more than {} is refused (nmt_nfkc's has 179,200)",
+            limits::CHARSMAP_TRIE_BYTES
+        );
+    }
     let units = trie_bytes
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -1063,5 +1069,10 @@ mod tests {
         let mut huge = charsmap(&one_rule_trie(0), b"x\0");
         huge[..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
         refused(huge, "bad trie size");
+        let above_cap = vec![0; limits::CHARSMAP_TRIE_BYTES / 4 + 1];
+        refused(
+            charsmap(&above_cap, b"x\0"),
+            "trie has 4194308 bytes; more than 4194304 is refused",
+        );
     }
 }
