@@ -252,8 +252,10 @@ impl ModelProto {
                 1 => model.pieces.push(
                     parse_piece(as_bytes(&v, "pieces")?).with_context(|| format!("piece {}", model.pieces.len()))?,
                 ),
-                2 => model.trainer_spec = parse_trainer_spec(as_bytes(&v, "trainer_spec")?)?,
-                3 => model.normalizer_spec = parse_normalizer_spec(as_bytes(&v, "normalizer_spec")?)?,
+                // A message field given twice is merged, as protobuf does (the later value of
+                // each field wins).
+                2 => merge_trainer_spec(&mut model.trainer_spec, as_bytes(&v, "trainer_spec")?)?,
+                3 => merge_normalizer_spec(&mut model.normalizer_spec, as_bytes(&v, "normalizer_spec")?)?,
                 _ => {}
             }
         }
@@ -282,8 +284,7 @@ fn parse_piece(bytes: &[u8]) -> Result<Piece> {
     Ok(p)
 }
 
-fn parse_trainer_spec(bytes: &[u8]) -> Result<TrainerSpec> {
-    let mut t = TrainerSpec::default();
+fn merge_trainer_spec(t: &mut TrainerSpec, bytes: &[u8]) -> Result<()> {
     let mut r = Reader::new(bytes);
     while let Some((number, v)) = r.field()? {
         match number {
@@ -302,11 +303,10 @@ fn parse_trainer_spec(bytes: &[u8]) -> Result<TrainerSpec> {
             _ => {}
         }
     }
-    Ok(t)
+    Ok(())
 }
 
-fn parse_normalizer_spec(bytes: &[u8]) -> Result<NormalizerSpec> {
-    let mut n = NormalizerSpec::default();
+fn merge_normalizer_spec(n: &mut NormalizerSpec, bytes: &[u8]) -> Result<()> {
     let mut r = Reader::new(bytes);
     while let Some((number, v)) = r.field()? {
         match number {
@@ -318,7 +318,7 @@ fn parse_normalizer_spec(bytes: &[u8]) -> Result<NormalizerSpec> {
             _ => {}
         }
     }
-    Ok(n)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1021,6 +1021,25 @@ mod tests {
         bytes_field(2, &[200, 0, 0, 0, 1, 2, 3], &mut norm);
         bytes_field(3, &norm, &mut broken);
         assert!(SentencePiece::from_bytes(broken).is_err());
+    }
+
+    #[test]
+    fn a_repeated_spec_is_merged_as_protobuf_merges() {
+        let mut model = tiny();
+        let mut first = Vec::new();
+        bytes_field(1, b"identity", &mut first);
+        varint(3 << 3, &mut first);
+        varint(0, &mut first); // add_dummy_prefix: false
+        bytes_field(3, &first, &mut model);
+        let mut second = Vec::new();
+        varint(4 << 3, &mut second);
+        varint(0, &mut second); // remove_extra_whitespaces: false
+        bytes_field(3, &second, &mut model);
+        let spec = ModelProto::parse(&model).expect("parse").normalizer_spec;
+        assert_eq!(spec.name, "identity");
+        assert!(!spec.add_dummy_prefix);
+        assert!(!spec.remove_extra_whitespaces);
+        assert!(spec.escape_whitespaces);
     }
 
     /// `[trie size][units][normalized]`.

@@ -751,6 +751,31 @@ fn xlmr_converted_json_equals_transformers() {
 // ---------------------------------------------------------------------------------------------
 // The sentencepiece engine
 
+/// A `.model` whose `normalizer_spec` comes twice: sentencepiece (protobuf) merges the two, so the
+/// second one's `escape_whitespaces: false` applies and the first one's other settings stay.
+#[test]
+fn a_repeated_normalizer_spec_is_merged_as_sentencepiece_merges_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("merged.model");
+    let mut bytes = fs::read(sp_fixture("raw.model")).expect("read");
+    bytes.extend([0x1a, 2, 0x28, 0]); // normalizer_spec { escape_whitespaces: false }
+    fs::write(&model, bytes).expect("write");
+    let texts: Vec<String> = edge_cases().into_iter().map(|(a, _)| a).collect();
+    let want = sp_reference(&model, &texts);
+    let sp = SentencePiece::from_file(&model).expect("load");
+    let mut m = Mismatches::default();
+    for (text, want) in texts.iter().zip(&want) {
+        m.compared += 1;
+        let pieces: Vec<String> = sp.encode(text).expect("encode").into_iter().map(|t| t.piece).collect();
+        m.check("pieces", &|| format!("{text:?}"), &want.pieces, &pieces);
+    }
+    assert!(
+        want.iter().any(|row| row.pieces.iter().any(|p| p.contains(' '))),
+        "spaces stay spaces"
+    );
+    m.assert_none("merged normalizer_spec");
+}
+
 #[test]
 fn sentencepiece_engine_parity() {
     let mut texts: Vec<String> = edge_cases().into_iter().map(|(a, _)| a).collect();
