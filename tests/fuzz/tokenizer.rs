@@ -128,8 +128,9 @@ fn protobuf_dictionary() -> Vec<Vec<u8>> {
         0x12, // trainer_spec / NormalizerSpec.precompiled_charsmap
         0x1a, // normalizer_spec
         0x15, // SentencePiece.score (fixed32)
-        0x18, // SentencePiece.type / TrainerSpec.model_type
-        0x20, 0x28, 0x30, // NormalizerSpec's bools
+        0x18, // SentencePiece.type / TrainerSpec.model_type / NormalizerSpec.add_dummy_prefix
+        0x20, // NormalizerSpec.remove_extra_whitespaces
+        0x28, // NormalizerSpec.escape_whitespaces
     ];
     let mut all: Vec<Vec<u8>> = keys.iter().map(|&k| vec![k]).collect();
     all.extend([

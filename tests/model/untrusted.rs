@@ -276,7 +276,8 @@ fn a_sentencepiece_charsmap_that_leads_outside_its_trie_is_refused() {
     units[0xEA] = 0xEA | 1 << 16 << 10;
     let mut charsmap = 1024u32.to_le_bytes().to_vec();
     charsmap.extend(units.iter().flat_map(|u| u.to_le_bytes()));
-    // A later normalizer_spec (field 3) with only precompiled_charsmap (its field 2).
+    // A second normalizer_spec (field 3) holding only precompiled_charsmap (its field 2), which
+    // protobuf merges into the model's own.
     let mut model = std::fs::read(root().join("tests/fixtures/sp/udf.model")).unwrap();
     model.extend(proto_field(3, &proto_field(2, &charsmap)));
     std::fs::write(dir.path().join("sentencepiece.bpe.model"), model).unwrap();
