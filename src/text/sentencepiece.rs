@@ -339,21 +339,20 @@ impl DoubleArray {
     /// first, at most `max` of them (sentencepiece's normalizer passes 32). `None` when the array
     /// points outside itself (a corrupt charsmap).
     fn common_prefix_search(&self, key: &[u8], max: usize) -> Option<Vec<(u32, usize)>> {
-        let offset = |u: u32| (u >> 10) << ((u & (1 << 9)) >> 6);
         let mut out = Vec::new();
         let mut node = 0u32;
         let mut unit = self.unit(node)?;
-        node ^= offset(unit);
+        node ^= unit_offset(unit);
         for (i, &byte) in key.iter().enumerate() {
             node ^= u32::from(byte);
             unit = self.unit(node)?;
-            if unit & ((1 << 31) | 0xFF) != u32::from(byte) {
+            if unit_label(unit) != u32::from(byte) {
                 break;
             }
-            node ^= offset(unit);
-            if (unit >> 8) & 1 == 1 {
+            node ^= unit_offset(unit);
+            if unit_has_leaf(unit) {
                 if out.len() < max {
-                    out.push((self.unit(node)? & ((1 << 31) - 1), i + 1));
+                    out.push((unit_value(self.unit(node)?), i + 1));
                 } else {
                     break;
                 }
@@ -361,6 +360,67 @@ impl DoubleArray {
         }
         Some(out)
     }
+
+    /// Every walk over any key (`commonPrefixSearch`, here and in spm_precompiled) reads only units
+    /// inside the array, and every value it can return starts a char of `normalized` (or is its
+    /// end). A depth-first search over the reachable nodes, trying every byte but NUL at each:
+    /// Darts-clone lays a node's 256 possible children in one block of the array, so a well-formed
+    /// trie passes (the KoBERT/XLM-R `nmt_nfkc` charsmap's 44,800 units take about 5 ms).
+    fn check_walks(&self, normalized: &str) -> Result<()> {
+        let unit = |pos: u32| {
+            self.unit(pos).ok_or_else(|| {
+                anyhow!(
+                    "precompiled_charsmap is broken (the trie reaches unit {pos} of {})",
+                    self.units.len()
+                )
+            })
+        };
+        let start = unit_offset(unit(0)?);
+        let mut seen = std::collections::HashSet::from([start]);
+        let mut stack = vec![start];
+        while let Some(node) = stack.pop() {
+            for byte in 1..=255u32 {
+                let child = node ^ byte;
+                let u = unit(child)?;
+                if unit_label(u) != byte {
+                    continue;
+                }
+                let next = child ^ unit_offset(u);
+                if unit_has_leaf(u) {
+                    let value = unit_value(unit(next)?) as usize;
+                    if !normalized.is_char_boundary(value) {
+                        bail!(
+                            "precompiled_charsmap is broken (a rule points to byte {value} of its {}-byte strings, not a char start)",
+                            normalized.len()
+                        );
+                    }
+                }
+                if seen.insert(next) {
+                    stack.push(next);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a Darts-clone unit's children start, relative to it (darts.h: `DoubleArrayUnit`, as the
+/// three functions below).
+fn unit_offset(unit: u32) -> u32 {
+    (unit >> 10) << ((unit & (1 << 9)) >> 6)
+}
+
+/// The byte that leads to this unit; a leaf's label has bit 31 set, so it matches no byte.
+fn unit_label(unit: u32) -> u32 {
+    unit & ((1 << 31) | 0xFF)
+}
+
+fn unit_has_leaf(unit: u32) -> bool {
+    (unit >> 8) & 1 == 1
+}
+
+fn unit_value(unit: u32) -> u32 {
+    unit & ((1 << 31) - 1)
 }
 
 /// A byte trie over pieces (the model's `trie_`, and the user-defined symbols' prefix matcher).
@@ -457,51 +517,6 @@ fn split_charsmap(blob: &[u8]) -> Result<(DoubleArray, String)> {
 /// without bounds checks, so a crafted charsmap would abort or panic there.
 pub fn check_precompiled_charsmap(blob: &[u8]) -> Result<()> {
     split_charsmap(blob).map(|_| ())
-}
-
-impl DoubleArray {
-    /// Every walk over any key (`commonPrefixSearch`, here and in spm_precompiled) reads only units
-    /// inside the array, and every value it can return starts a char of `normalized` (or is its
-    /// end). A depth-first search over the reachable nodes, trying every byte but NUL at each:
-    /// Darts-clone lays a node's 256 possible children in one block of the array, so a well-formed
-    /// trie passes (the KoBERT/XLM-R `nmt_nfkc` charsmap's ~60,000 units take a few milliseconds).
-    fn check_walks(&self, normalized: &str) -> Result<()> {
-        let unit = |pos: u32| {
-            self.unit(pos).ok_or_else(|| {
-                anyhow!(
-                    "precompiled_charsmap is broken (the trie reaches unit {pos} of {})",
-                    self.units.len()
-                )
-            })
-        };
-        let offset = |u: u32| (u >> 10) << ((u & (1 << 9)) >> 6);
-        let start = offset(unit(0)?);
-        let mut seen = std::collections::HashSet::from([start]);
-        let mut stack = vec![start];
-        while let Some(node) = stack.pop() {
-            for byte in 1..=255u32 {
-                let child = node ^ byte;
-                let u = unit(child)?;
-                if u & ((1 << 31) | 0xFF) != byte {
-                    continue;
-                }
-                let next = child ^ offset(u);
-                if (u >> 8) & 1 == 1 {
-                    let value = (unit(next)? & ((1 << 31) - 1)) as usize;
-                    if !normalized.is_char_boundary(value) {
-                        bail!(
-                            "precompiled_charsmap is broken (a rule points to byte {value} of its {}-byte strings, not a char start)",
-                            normalized.len()
-                        );
-                    }
-                }
-                if seen.insert(next) {
-                    stack.push(next);
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

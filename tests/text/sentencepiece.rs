@@ -872,21 +872,29 @@ fn corrupt_models_are_clear_errors() {
     assert!(msg.contains("[SEP]") && msg.contains("vocab.txt"), "{msg}");
 }
 
+/// The error of a folder holding only this `tokenizer.json`, checked to be one line naming the
+/// file. A tokenizer that loads fails the test, with what it encodes Korean text to (or the panic
+/// that encoding raises).
+fn tokenizer_json_refusal(json: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("tokenizer.json");
+    fs::write(&file, json).expect("write");
+    let msg = match load_dir(dir.path()) {
+        Ok(tok) => panic!("loaded; encoding gives {:?}", tok.encode("가", None, 8).map(|e| e.ids)),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(msg.contains(&file.display().to_string()), "{msg}");
+    assert!(!msg.contains('\n'), "not one line: {msg}");
+    msg
+}
+
 /// A tokenizer.json is refused, in one line naming the file, when it lacks one of the family's
 /// special tokens, when its post-processor emits an id outside the vocabulary (the model's
 /// embeddings would be indexed past their end) for a single input or a pair, or when its template
 /// cannot be applied: WordPiece and XLM-R alike.
 #[test]
 fn tokenizer_json_special_tokens_are_checked() {
-    let refusal = |json: &Value| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("tokenizer.json");
-        fs::write(&path, json.to_string()).expect("write");
-        let msg = format!("{:#}", load_dir(dir.path()).err().expect("refused"));
-        assert!(msg.contains(&path.display().to_string()), "{msg}");
-        assert!(!msg.contains('\n'), "not one line: {msg}");
-        msg
-    };
+    let refusal = |json: &Value| tokenizer_json_refusal(&json.to_string());
     let read = |path: &Path| -> Value { serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json") };
 
     // WordPiece as the tokenizer itself writes it, and the XLM-R fixture.
@@ -958,18 +966,7 @@ fn crafted_precompiled_charsmaps_are_refused() {
     let good: Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
     let charsmap = "/normalizer/normalizers/0/precompiled_charsmap";
     let blob = base64::decode(good.pointer(charsmap).and_then(Value::as_str).expect("a charsmap")).expect("base64");
-    let refusal = |json: String| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("tokenizer.json");
-        fs::write(&file, json).expect("write");
-        let msg = match load_dir(dir.path()) {
-            Ok(tok) => panic!("loaded; encoding gives {:?}", tok.encode("가", None, 8).map(|e| e.ids)),
-            Err(e) => format!("{e:#}"),
-        };
-        assert!(msg.contains(&file.display().to_string()), "{msg}");
-        assert!(!msg.contains('\n'), "not one line: {msg}");
-        msg
-    };
+    let refusal = |json: String| tokenizer_json_refusal(&json);
     let with_charsmap = |blob: &[u8]| {
         let mut json = good.clone();
         *json.pointer_mut(charsmap).expect("charsmap") = json!(base64::encode(blob));
