@@ -1,7 +1,7 @@
 //! Mixed precision as the Hugging Face Trainer does it: `bf16` autocasts forward and loss to
 //! bfloat16 with fp32 master weights and no loss scaling; `fp16` autocasts to float16 with dynamic
 //! loss scaling (`torch.amp.GradScaler`); `tf32` lets float32 matmuls use TF32.
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::shim;
@@ -169,9 +169,14 @@ impl GradScaler {
 
     /// Restores [`GradScaler::state`]; a checkpoint saved without fp16 has none and starts afresh.
     pub fn load_state(&mut self, tensors: &std::collections::HashMap<String, Tensor>) -> Result<()> {
-        for (key, dst) in [
-            ("grad_scaler.scale", &mut self.scale),
-            ("grad_scaler.growth_tracker", &mut self.growth_tracker),
+        type Check = fn(f64) -> std::result::Result<(), String>;
+        for (key, dst, check) in [
+            ("grad_scaler.scale", &mut self.scale, check_scale as Check),
+            (
+                "grad_scaler.growth_tracker",
+                &mut self.growth_tracker,
+                check_growth_tracker,
+            ),
         ] {
             let Some(src) = tensors.get(key) else {
                 log::info!("the checkpoint has no {key}; the fp16 loss scale starts at {INIT_SCALE}");
@@ -180,9 +185,31 @@ impl GradScaler {
             if src.numel() != 1 {
                 bail!("optimizer state {key} has shape {:?}, expected [1]", src.size());
             }
+            let value = super::read_f64(src)?[0];
+            check(value).map_err(|expected| anyhow!("optimizer state {key} is {value}, expected {expected}"))?;
             let src = src.f_to_kind(dst.kind())?.f_to_device(dst.device())?.f_reshape([1])?;
             tch::no_grad(|| dst.f_copy_(&src))?;
         }
         Ok(())
+    }
+}
+
+/// A saved scale must be finite and > 0: at 0, inf or NaN every update would be skipped as
+/// non-finite, for ever. Returns what was expected otherwise.
+fn check_scale(value: f64) -> std::result::Result<(), String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err("a finite number > 0".into())
+    }
+}
+
+/// A saved growth tracker counts good steps since the last growth: at or above `GROWTH_INTERVAL`
+/// the scale would never grow again.
+fn check_growth_tracker(value: f64) -> std::result::Result<(), String> {
+    if value >= 0.0 && value.fract() == 0.0 && value < GROWTH_INTERVAL as f64 {
+        Ok(())
+    } else {
+        Err(format!("a whole number from 0 to {}", GROWTH_INTERVAL - 1))
     }
 }

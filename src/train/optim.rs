@@ -313,6 +313,7 @@ impl AdamW {
                         p.var.size()
                     );
                 }
+                check_moment(&key, src, prefix == "exp_avg_sq")?;
                 let mut dst = buffer.f_narrow(0, p.offset, p.numel)?;
                 let src = src.f_to_kind(dst.kind())?.f_to_device(dst.device())?.f_reshape([-1])?;
                 tch::no_grad(|| dst.f_copy_(&src))?;
@@ -328,6 +329,24 @@ impl AdamW {
         }
         Ok(())
     }
+}
+
+/// A saved moment must be finite, and a second moment also non-negative: anything else (a damaged
+/// or edited file) would turn the weights into NaN at the first update after resuming.
+fn check_moment(key: &str, t: &Tensor, second: bool) -> Result<()> {
+    let mut sane = t.f_isfinite()?;
+    if second {
+        sane = sane.f_logical_and(&t.f_ge(0.0)?)?;
+    }
+    if read_f64(&sane.f_all()?)? != [1.0] {
+        let bad = if second {
+            "negative, infinite or NaN"
+        } else {
+            "infinite or NaN"
+        };
+        bail!("optimizer state {key} holds a value that is {bad}");
+    }
+    Ok(())
 }
 
 /// The step count of a saved `step` tensor (a non-negative whole number).

@@ -59,6 +59,7 @@ fuzz_tests! {
     fuzz_vocab_txt: "vocab_txt",
     fuzz_tokenizer_json: "tokenizer_json",
     fuzz_sentencepiece_model: "sentencepiece_model",
+    fuzz_kobert_vocab: "kobert_vocab",
 }
 
 /// Every target has its test above.

@@ -1,7 +1,7 @@
 //! Fuzz targets for the tokenizer files of a model folder: `vocab.txt` and `tokenizer.json`, each
 //! with an optional `tokenizer_config.json` (the input's bytes after its first 0xff), and a
 //! SentencePiece `.model` (KoBERT's and XLM-R's, read by our own protobuf reader and converted for
-//! the `tokenizers` crate). A tokenizer that loads must encode text to ids it knows.
+//! the `tokenizers` crate), and KoBERT's `vocab.txt` beside its `.model`. A tokenizer that loads must encode text to ids it knows.
 use super::common::{fixture, root, shared};
 use super::engine::{accept, one_line_error, Target};
 use koelectra_ft::text::{self, Tokenizer, WordPieceTokenizer, XlmRobertaTokenizer};
@@ -104,6 +104,42 @@ fn check_sentencepiece_model(bytes: &[u8]) -> Result<(), String> {
         accept()?;
     }
     Ok(())
+}
+
+/// KoBERT's `vocab.txt` (and `tokenizer_config.json` from the bytes after the first 0xff) beside
+/// the fixture's SentencePiece model: the ids of the pieces and special tokens come from it.
+fn check_kobert_vocab(bytes: &[u8]) -> Result<(), String> {
+    let dir = folder().join("kobert_vocab");
+    let model = dir.join("tokenizer_78b3253a26.model");
+    if !model.is_file() {
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::copy(sp_fixture("kobert/tokenizer_78b3253a26.model"), &model))
+            .map_err(|e| e.to_string())?;
+    }
+    let (vocab, config) = match bytes.iter().position(|&b| b == 0xff) {
+        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
+        None => (bytes, None),
+    };
+    std::fs::write(dir.join("vocab.txt"), vocab).map_err(|e| e.to_string())?;
+    let config_path = dir.join("tokenizer_config.json");
+    match config {
+        Some(config) => std::fs::write(&config_path, config).map_err(|e| e.to_string())?,
+        None => {
+            let _ = std::fs::remove_file(&config_path);
+        }
+    }
+    if loads_and_encodes(&dir, text::load_dir)? {
+        accept()?;
+    }
+    Ok(())
+}
+
+/// KoBERT's fixture `vocab.txt`, alone and with a `tokenizer_config.json` of its options.
+fn kobert_vocab_seeds() -> Vec<Vec<u8>> {
+    let vocab = std::fs::read(sp_fixture("kobert/vocab.txt")).unwrap();
+    let mut with_config = vocab.clone();
+    with_config.extend(b"\xff{\"do_lower_case\": true, \"remove_space\": false, \"keep_accents\": true}");
+    vec![vocab, with_config]
 }
 
 /// A file of tests/fixtures/sp (SentencePiece models trained by scripts/make_sp_fixtures.py).
@@ -256,6 +292,12 @@ pub fn targets() -> Vec<Target> {
             seeds: sentencepiece_seeds,
             dictionary: protobuf_dictionary,
             check: check_sentencepiece_model,
+        },
+        Target {
+            name: "kobert_vocab",
+            seeds: kobert_vocab_seeds,
+            dictionary,
+            check: check_kobert_vocab,
         },
     ]
 }

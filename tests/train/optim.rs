@@ -252,9 +252,76 @@ fn a_bad_saved_state_is_a_clear_error() {
     missing.remove("exp_avg.head.weight");
     let e = opt.load_state(&missing, 0).unwrap_err().to_string();
     assert_eq!(e, "optimizer state lacks exp_avg.head.weight");
+    // Damaged moments would make the weights NaN at the first update after resuming.
+    for (key, value, expected) in [
+        ("exp_avg.head.weight", f32::NAN, "infinite or NaN"),
+        ("exp_avg_sq.head.weight", f32::INFINITY, "negative, infinite or NaN"),
+        ("exp_avg_sq.head.weight", -1e-9, "negative, infinite or NaN"),
+    ] {
+        let mut damaged = shallow(&good);
+        let moment = good[key].copy();
+        let _ = moment.view([-1]).get(3).fill_(value as f64);
+        damaged.insert(key.into(), moment);
+        let e = opt.load_state(&damaged, 0).unwrap_err().to_string();
+        assert_eq!(e, format!("optimizer state {key} holds a value that is {expected}"));
+    }
+    assert!(opt.load_state(&good, 0).is_ok(), "the saved state itself loads");
     let mut fp16 = AdamW::new(&vs, 0.01, 1e-8).unwrap().with_loss_scaling().unwrap();
-    let mut bad_scale = good;
-    bad_scale.insert("grad_scaler.scale".into(), Tensor::from_slice(&[1.0f32, 2.0]));
-    let e = fp16.load_state(&bad_scale, 0).unwrap_err().to_string();
+    let scaler_state = |key: &str, value: Tensor| {
+        let mut state = shallow(&good);
+        state.insert("grad_scaler.scale".into(), Tensor::from(1024f32));
+        state.insert("grad_scaler.growth_tracker".into(), Tensor::from(7i32));
+        state.insert(key.into(), value);
+        state
+    };
+    let e = fp16
+        .load_state(
+            &scaler_state("grad_scaler.scale", Tensor::from_slice(&[1.0f32, 2.0])),
+            0,
+        )
+        .unwrap_err()
+        .to_string();
     assert_eq!(e, "optimizer state grad_scaler.scale has shape [2], expected [1]");
+    // A scale of 0, inf or NaN would skip every update for ever; a tracker at the growth interval
+    // would never let the scale grow.
+    for (key, value, expected) in [
+        (
+            "grad_scaler.scale",
+            Tensor::from(0f32),
+            "0, expected a finite number > 0",
+        ),
+        (
+            "grad_scaler.scale",
+            Tensor::from(f32::NAN),
+            "NaN, expected a finite number > 0",
+        ),
+        (
+            "grad_scaler.scale",
+            Tensor::from(f32::INFINITY),
+            "inf, expected a finite number > 0",
+        ),
+        (
+            "grad_scaler.growth_tracker",
+            Tensor::from(2000i32),
+            "2000, expected a whole number from 0 to 1999",
+        ),
+        (
+            "grad_scaler.growth_tracker",
+            Tensor::from(-1i32),
+            "-1, expected a whole number from 0 to 1999",
+        ),
+        (
+            "grad_scaler.growth_tracker",
+            Tensor::from(1.5f32),
+            "1.5, expected a whole number from 0 to 1999",
+        ),
+    ] {
+        let e = fp16.load_state(&scaler_state(key, value), 0).unwrap_err().to_string();
+        assert_eq!(e, format!("optimizer state {key} is {expected}"));
+    }
+    fp16.load_state(&scaler_state("grad_scaler.scale", Tensor::from(512f32)), 0)
+        .unwrap();
+    let state: HashMap<String, Tensor> = fp16.state().unwrap().into_iter().collect();
+    assert_eq!(state["grad_scaler.scale"].double_value(&[0]), 512.0);
+    assert_eq!(state["grad_scaler.growth_tracker"].double_value(&[0]), 7.0);
 }

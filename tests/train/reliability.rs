@@ -181,6 +181,34 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
 
+/// A damaged moment in a checkpoint's optimizer state would turn the weights into NaN at the first
+/// resumed update: it is refused at load, naming the file and the tensor.
+#[test]
+fn resume_refuses_a_damaged_optimizer_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = demo_args(dir.path(), &["max_steps=2", "save_steps=2", "save_optimizer=true"]);
+    assert!(run(&args).status.success());
+    let state_file = checkpoints(&dir.path().join("run"))[0].join("optimizer.safetensors");
+    let mut state = Tensor::read_safetensors(&state_file).unwrap();
+    let (name, moment) = state.iter_mut().find(|(n, _)| n.starts_with("exp_avg_sq.")).unwrap();
+    let name = name.clone();
+    let _ = moment.view([-1]).get(0).fill_(-1.0);
+    Tensor::write_safetensors(&state, &state_file).unwrap();
+    args.push("--set".into());
+    args.push("max_steps=4".into());
+    args.push("--resume".into());
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let error = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert_eq!(
+        error,
+        format!(
+            "error: cannot restore optimizer state {}: optimizer state {name} holds a value that is negative, infinite or NaN",
+            state_file.display()
+        )
+    );
+}
+
 #[test]
 fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
     let dir = tempfile::tempdir().unwrap();
