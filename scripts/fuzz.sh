@@ -18,4 +18,4 @@ for target in "$@"; do
 done
 FUZZ_SECONDS=$seconds FUZZ_SEED=$seed cargo test --release --test fuzz -- --nocapture --test-threads="${FUZZ_THREADS:-2}" \
     ${filters[@]+"${filters[@]}"} ${filters[@]+--exact} 2>&1 |
-    grep -E '^fuzz |^replayed|panicked|failed|^test result'
+    grep -oE 'fuzz [a-z_]+: .*|^replayed.*|.*panicked.*|.*failed.*|^test result.*'

@@ -181,27 +181,44 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
 
-/// A damaged moment in a checkpoint's optimizer state would turn the weights into NaN at the first
-/// resumed update: it is refused at load, naming the file and the tensor.
+/// A damaged resumable checkpoint is refused before training, naming the file: a position that is
+/// not one, or a moment in the optimizer state that would turn the weights into NaN at the first
+/// resumed update.
 #[test]
-fn resume_refuses_a_damaged_optimizer_state() {
+fn resume_refuses_a_damaged_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = demo_args(dir.path(), &["max_steps=2", "save_steps=2", "save_optimizer=true"]);
     assert!(run(&args).status.success());
-    let state_file = checkpoints(&dir.path().join("run"))[0].join("optimizer.safetensors");
+    let checkpoint = checkpoints(&dir.path().join("run"))[0].clone();
+    args.extend(["--set", "max_steps=4", "--resume"].map(String::from));
+    let last_error_line = |args: &[String]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stderr(&out).lines().last().unwrap_or_default().to_string()
+    };
+
+    let trainer_state = checkpoint.join("trainer_state.json");
+    let good = std::fs::read_to_string(&trainer_state).unwrap();
+    let mut damaged: serde_json::Value = serde_json::from_str(&good).unwrap();
+    damaged["global_step"] = (-2).into();
+    std::fs::write(&trainer_state, damaged.to_string()).unwrap();
+    assert_eq!(
+        last_error_line(&args),
+        format!(
+            "error: {}: invalid trainer state: \"global_step\" is missing or not a non-negative integer",
+            trainer_state.display()
+        )
+    );
+    std::fs::write(&trainer_state, good).unwrap();
+
+    let state_file = checkpoint.join("optimizer.safetensors");
     let mut state = Tensor::read_safetensors(&state_file).unwrap();
     let (name, moment) = state.iter_mut().find(|(n, _)| n.starts_with("exp_avg_sq.")).unwrap();
     let name = name.clone();
     let _ = moment.view([-1]).get(0).fill_(-1.0);
     Tensor::write_safetensors(&state, &state_file).unwrap();
-    args.push("--set".into());
-    args.push("max_steps=4".into());
-    args.push("--resume".into());
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let error = stderr(&out).lines().last().unwrap_or_default().to_string();
     assert_eq!(
-        error,
+        last_error_line(&args),
         format!(
             "error: cannot restore optimizer state {}: optimizer state {name} holds a value that is negative, infinite or NaN",
             state_file.display()
