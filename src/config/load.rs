@@ -185,7 +185,7 @@ fn unknown_key(label: &str, key: &str) -> anyhow::Error {
 }
 
 /// A value as compact JSON for messages, cut to 60 chars.
-fn short_json(v: &Value) -> String {
+pub fn short_json(v: &Value) -> String {
     let text = v.to_string();
     match text.char_indices().nth(60) {
         Some((cut, _)) => format!("{}...", &text[..cut]),

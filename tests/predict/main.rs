@@ -222,6 +222,32 @@ fn seq_cls_labels_match_the_evaluation() {
     let missing = predict(&dir.path().join("nowhere"), &[], Some(""));
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no config.json"));
+
+    // Too short for the special tokens of a pair: the error names the length.
+    let short = predict(&model, &["--max-seq-len", "2"], Some("a\tb\n"));
+    assert_eq!(
+        error_line(&short),
+        "error: cannot encode the input with max_seq_len 2: max_length 2 leaves no room for the 3 special tokens"
+    );
+    // A shared checkpoint's training_args.json is checked as a run config is.
+    let edited = dir.path().join("edited");
+    std::fs::create_dir(&edited).unwrap();
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, edited.join(path.file_name().unwrap())).unwrap();
+    }
+    let args_path = edited.join("training_args.json");
+    let mut args: Value = serde_json::from_str(&std::fs::read_to_string(&args_path).unwrap()).unwrap();
+    args["eval_batch_size"] = 0.into();
+    std::fs::write(&args_path, args.to_string()).unwrap();
+    let zero = predict(&edited, &[], Some("a\tb\n"));
+    assert_eq!(
+        error_line(&zero),
+        format!(
+            "error: {}: key \"eval_batch_size\" must be a positive integer, got 0",
+            args_path.display()
+        )
+    );
 }
 
 /// korsts (regression) through stdin: the scores equal the evaluation's within 1e-4; TSV is one score

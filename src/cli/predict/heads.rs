@@ -12,7 +12,7 @@ use crate::tasks::seq_cls::{self, task_spec};
 use crate::tasks::squad::decode::ExamplePrediction;
 use crate::tasks::squad::{self, SquadExample};
 use crate::text::python::{py_split, py_strip};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use tch::nn::VarStore;
@@ -78,7 +78,12 @@ impl LineTask for SeqCls<'_> {
 
     fn predict(&self, inputs: &[Self::Input]) -> Result<Vec<Vec<f32>>> {
         let pairs: Vec<(&str, Option<&str>)> = inputs.iter().map(|(a, b)| (a.as_str(), b.as_deref())).collect();
-        let encoded = self.env.tokenizer.encode_batch(&pairs, self.env.max_seq_len)?;
+        let max_len = self.env.max_seq_len;
+        let encoded = self
+            .env
+            .tokenizer
+            .encode_batch(&pairs, max_len)
+            .with_context(|| format!("cannot encode the input with max_seq_len {max_len}"))?;
         // Packing changes nothing but rounding, and the forward pass alone is deterministic.
         let collate = Collate {
             pad_id: self.env.tokenizer.pad_id(),

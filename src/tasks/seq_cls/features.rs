@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::reader::{read_examples, Example};
 use crate::infer::SplitData;
@@ -102,7 +102,8 @@ pub fn encode(tok: &dyn Tokenizer, examples: &[Example], max_len: usize, name: &
     let mut features = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(2048) {
         let pairs: Vec<(&str, Option<&str>)> = chunk.iter().map(|e| (e.text_a.as_str(), e.text_b.as_deref())).collect();
-        features.extend(tok.encode_batch(&pairs, max_len)?);
+        let encoded = tok.encode_batch(&pairs, max_len);
+        features.extend(encoded.with_context(|| format!("cannot encode the {name} split with max_seq_len {max_len}"))?);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
