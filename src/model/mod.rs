@@ -320,15 +320,42 @@ impl ModelConfig {
         self.json.get(key)
     }
 
-    /// The head labels a saved checkpoint records (`id2label`, ordered by id).
-    pub fn labels(&self) -> Option<Vec<String>> {
-        let map = self.get("id2label")?.as_object()?;
-        let mut pairs: Vec<(usize, String)> = map
-            .iter()
-            .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_string())))
-            .collect();
-        pairs.sort();
-        Some(pairs.into_iter().map(|(_, l)| l).collect())
+    /// The head labels a saved checkpoint records: `id2label`, whose keys must be the ids 0 to n-1
+    /// (transformers reads them as ints, so every output of the head has a name) and whose names
+    /// must differ (`predict` reports probabilities by name).
+    pub fn labels(&self) -> Result<Vec<String>> {
+        let Some(map) = self
+            .get("id2label")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty())
+        else {
+            bail!("\"id2label\" is missing, empty or not an object; expected label names by id (\"0\": \"negative\", ...)");
+        };
+        let mut names: Vec<Option<String>> = vec![None; map.len()];
+        for (key, value) in map {
+            let id = key
+                .parse::<usize>()
+                .ok()
+                .filter(|&id| id < names.len())
+                .with_context(|| format!("\"id2label\" key {key:?} is not an id from 0 to {}", map.len() - 1))?;
+            let name = value.as_str().with_context(|| {
+                format!(
+                    "\"id2label\" entry {key:?} is {}, expected a label name",
+                    crate::config::load::short_json(value)
+                )
+            })?;
+            if names[id].replace(name.to_string()).is_some() {
+                bail!("\"id2label\" gives id {id} twice");
+            }
+        }
+        let names: Vec<String> = names.into_iter().flatten().collect();
+        let mut first_ids = HashMap::new();
+        for (id, name) in names.iter().enumerate() {
+            if let Some(first) = first_ids.insert(name, id) {
+                bail!("\"id2label\" names {name:?} twice (ids {first} and {id})");
+            }
+        }
+        Ok(names)
     }
 }
 

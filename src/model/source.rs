@@ -182,10 +182,8 @@ fn summarize(names: &[String]) -> String {
     prefixes.join(", ")
 }
 
-/// The labels of a fine-tuned checkpoint (`id2label` of its config.json).
-pub fn labels(cfg: &ModelConfig) -> Result<Vec<String>> {
-    match cfg.labels() {
-        Some(labels) if !labels.is_empty() => Ok(labels),
-        _ => bail!("config.json has no \"id2label\" labels"),
-    }
+/// The labels of the fine-tuned checkpoint in `dir` (`id2label` of its config.json).
+pub fn labels(dir: &Path, cfg: &ModelConfig) -> Result<Vec<String>> {
+    cfg.labels()
+        .with_context(|| dir.join("config.json").display().to_string())
 }

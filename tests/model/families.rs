@@ -249,7 +249,9 @@ fn saved_checkpoints_have_hf_names_and_load_in_transformers() {
             let (vs, model) = load_case(&name, head, num_labels);
             let logits = tch::no_grad(|| model.logits(&batch(&case)));
             // The fixtures' id2label; QA's config has none (HF's default 2): LABEL_0/1, as squad.rs saves.
-            let labels = cfg.labels().unwrap_or_else(|| vec!["LABEL_0".into(), "LABEL_1".into()]);
+            let labels = cfg
+                .labels()
+                .unwrap_or_else(|_| vec!["LABEL_0".into(), "LABEL_1".into()]);
             let info = HeadInfo {
                 architecture: head.architecture(family),
                 labels,

@@ -248,6 +248,43 @@ fn seq_cls_labels_match_the_evaluation() {
             args_path.display()
         )
     );
+    std::fs::copy(model.join("training_args.json"), &args_path).unwrap();
+    // id2label must name every output of the head once: a repeated name would have merged two
+    // probabilities in the output.
+    let config_path = edited.join("config.json");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    for (id2label, expected) in [
+        (
+            json!({}),
+            "\"id2label\" is missing, empty or not an object; expected label names by id (\"0\": \"negative\", ...)",
+        ),
+        (
+            json!(["0", "1"]),
+            "\"id2label\" is missing, empty or not an object; expected label names by id (\"0\": \"negative\", ...)",
+        ),
+        (
+            json!({"0": "0", "2": "1"}),
+            "\"id2label\" key \"2\" is not an id from 0 to 1",
+        ),
+        (json!({"0": "0", "00": "1"}), "\"id2label\" gives id 0 twice"),
+        (
+            json!({"0": "0", "1": 1}),
+            "\"id2label\" entry \"1\" is 1, expected a label name",
+        ),
+        (
+            json!({"0": "same", "1": "same"}),
+            "\"id2label\" names \"same\" twice (ids 0 and 1)",
+        ),
+    ] {
+        let mut edited_config = config.clone();
+        edited_config["id2label"] = id2label;
+        std::fs::write(&config_path, edited_config.to_string()).unwrap();
+        let out = predict(&edited, &[], Some("a\tb\n"));
+        assert_eq!(
+            error_line(&out),
+            format!("error: {}: {expected}", config_path.display())
+        );
+    }
 }
 
 /// korsts (regression) through stdin: the scores equal the evaluation's within 1e-4; TSV is one score

@@ -33,7 +33,7 @@ pub struct SeqCls<'a> {
 impl<'a> SeqCls<'a> {
     pub fn new(checkpoint: &FineTuned, env: Env<'a>) -> Result<Self> {
         let cfg = &checkpoint.model;
-        let names = source::labels(cfg)?;
+        let names = source::labels(&checkpoint.dir, cfg)?;
         let regression = names.len() == 1 || cfg.get("problem_type").and_then(Value::as_str) == Some("regression");
         let num_labels = names.len() as i64;
         let (vs, model) = source::load_fine_tuned(&checkpoint.dir, cfg, env.device, |p, c| {
@@ -147,7 +147,7 @@ pub struct Ner<'a> {
 
 impl<'a> Ner<'a> {
     pub fn new(checkpoint: &FineTuned, env: Env<'a>, input_name: &str) -> Result<Self> {
-        let labels = source::labels(&checkpoint.model)?;
+        let labels = source::labels(&checkpoint.dir, &checkpoint.model)?;
         let num_labels = labels.len() as i64;
         let (vs, model) = source::load_fine_tuned(&checkpoint.dir, &checkpoint.model, env.device, |p, c| {
             TokenClassifier::new(p, c, num_labels)
