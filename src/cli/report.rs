@@ -337,7 +337,7 @@ fn markdown(rows: &[Row], which: Which) -> String {
         )
         .collect()];
     for row in rows {
-        let mut line = vec![row.label.clone()];
+        let mut line = vec![markdown_text(&row.label)];
         for (task, cell) in columns().into_iter().zip(&row.cells) {
             let Some(cell) = cell else {
                 line.push("-".to_string());
@@ -405,15 +405,25 @@ fn sweep_note(n: usize, label: &str, task: &TaskInfo, cell: &Cell, by: &str, val
         .zip(values)
         .map(|(r, v)| {
             let shown = if std::ptr::eq(*r, cell.shown) { ", shown" } else { "" };
-            format!("{} ({split} {}{shown})", r.dir, percent(*v))
+            format!("{} ({split} {}{shown})", markdown_text(&r.dir), percent(*v))
         })
         .collect();
     format!(
-        "[^{n}]: {label}, {}: best of {} runs by {by}: {}.\n",
+        "[^{n}]: {}, {}: best of {} runs by {by}: {}.\n",
+        markdown_text(label),
         task.column.title,
         cell.all.len(),
         runs.join(", ")
     )
+}
+
+/// Text from a summary (a model type, a path) as it can stand in a markdown table cell or footnote:
+/// `|` escaped, line breaks and other control characters as spaces.
+fn markdown_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|")
 }
 
 fn csv_field(s: &str) -> String {

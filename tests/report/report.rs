@@ -109,6 +109,27 @@ fn same_model_type_from_two_paths_gets_two_rows() {
     assert!(out.contains("| koelectra-base-v3 (my-base-v3)"), "{out}");
 }
 
+/// A `|` or a line break in a model type or path (from an edited summary) stays inside its cell.
+#[test]
+fn markdown_cells_escape_pipes_and_line_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixtures().join("base-v3-nsmc/summary.json")).unwrap();
+    let mut summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    summary["model_type"] = "my|model\nv2".into();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("summary.json"), summary.to_string()).unwrap();
+    let out = stdout_ok(&cli(dir.path(), &["report", "run"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[2].starts_with("| my\\|model v2 | "), "{out}");
+    // Every table line has the header's number of unescaped separators.
+    let separators = |line: &str| line.replace("\\|", "").matches('|').count();
+    assert!(
+        lines[..3].iter().all(|l| separators(l) == separators(lines[0])),
+        "{out}"
+    );
+}
+
 /// Checks that every `<tag>` is closed in order (`<x .../>` closes itself) and returns the tag names.
 fn balanced_tags(svg: &str) -> Vec<String> {
     let (mut stack, mut names) = (vec![], vec![]);
