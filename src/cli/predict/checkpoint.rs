@@ -81,18 +81,19 @@ fn training_args(dir: &Path) -> Result<Option<Config>> {
         return Ok(None);
     }
     let text = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)?;
-    let mut map: Map<String, Value> =
+    let map: Map<String, Value> =
         serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON object", path.display()))?;
-    map.retain(|key, _| config::key_kind(key).is_some());
-    // As a run config's keys are checked: a shared checkpoint's file may have been edited.
-    for (key, value) in map.iter_mut() {
-        let Some(kind) = config::key_kind(key) else { continue };
-        *value = kind.normalize(value).ok_or_else(|| {
-            let got = config::load::short_json(value);
+    // Known keys are checked as a run config's are (a shared checkpoint's file may have been edited).
+    let mut known = Map::new();
+    for (key, value) in map {
+        let Some(kind) = config::key_kind(&key) else { continue };
+        let value = kind.normalize(&value).ok_or_else(|| {
+            let got = config::load::short_json(&value);
             anyhow!("{}: key {key:?} must be {}, got {got}", path.display(), kind.expected())
         })?;
+        known.insert(key, value);
     }
-    serde_json::from_value(Value::Object(map))
+    serde_json::from_value(Value::Object(known))
         .map(Some)
         .with_context(|| format!("{}: not a run config", path.display()))
 }
