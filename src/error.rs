@@ -52,6 +52,15 @@ pub fn escape_controls(message: &str) -> String {
         .collect()
 }
 
+/// A JSON value as compact JSON for messages, cut to 60 chars.
+pub fn short_json(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
 /// Runs `work`, turning a panic inside it (tch panics on libtorch exceptions and failed
 /// allocations; tokenizers on some malformed files) into `Err` with the panic's message. Nothing is
 /// printed for it: the panic hook stays quiet on this thread meanwhile.

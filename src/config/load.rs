@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::keys::{closest_key, key_kind, KeyKind, REQUIRED_KEYS};
 use super::schedule::{ScheduleKind, POLYNOMIAL_LR_END};
 use super::{usage_error, Config};
+use crate::error::short_json;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_configs.rs"));
 
@@ -182,15 +183,6 @@ fn check_keys(map: &mut Map<String, Value>, sources: &Sources) -> Result<()> {
 fn unknown_key(label: &str, key: &str) -> anyhow::Error {
     let near = closest_key(key);
     usage_error(format!("{label}: unknown config key {key:?} (did you mean {near:?}?)"))
-}
-
-/// A value as compact JSON for messages, cut to 60 chars.
-pub fn short_json(v: &Value) -> String {
-    let text = v.to_string();
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
-    }
 }
 
 /// Range and consistency checks on a deserialized config.

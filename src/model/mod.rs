@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use tch::{nn, Tensor};
 
 use crate::device::Upload;
-use crate::error::usage_error;
+use crate::error::{short_json, usage_error};
 use layers::{stack_forward_first_t, stack_forward_packed_t, stack_forward_t, Block};
 
 /// Encoder inputs of one batch, all `[batch, seq]` int64 on the model's device.
@@ -341,7 +341,7 @@ impl ModelConfig {
             let name = value.as_str().with_context(|| {
                 format!(
                     "\"id2label\" entry {key:?} is {}, expected a label name",
-                    crate::config::load::short_json(value)
+                    short_json(value)
                 )
             })?;
             if names[id].replace(name.to_string()).is_some() {

@@ -88,7 +88,7 @@ fn training_args(dir: &Path) -> Result<Option<Config>> {
     for (key, value) in map {
         let Some(kind) = config::key_kind(&key) else { continue };
         let value = kind.normalize(&value).ok_or_else(|| {
-            let got = config::load::short_json(&value);
+            let got = crate::error::short_json(&value);
             anyhow!("{}: key {key:?} must be {}, got {got}", path.display(), kind.expected())
         })?;
         known.insert(key, value);
