@@ -145,6 +145,14 @@ pub fn one_child_at_a_time() -> MutexGuard<'static, ()> {
     CHILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Held by in-process tests that draw from libtorch's global CPU generator (random init, dropout)
+/// or reseed it (the training loop seeds every step): the generator is shared by every test thread,
+/// so a concurrent test would otherwise change another's dropout masks between its seed and its draws.
+pub fn torch_rng_lock() -> MutexGuard<'static, ()> {
+    static RNG: Mutex<()> = Mutex::new(());
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `koelectra-ft seq-cls` on the tiny templated model and data (tests/fixtures/templated.json, the
 /// fast test fixture; not the README demo), quiet, with each `KEY=VALUE` of `sets` as a `--set` override.
 pub fn demo_run_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {

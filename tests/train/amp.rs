@@ -105,6 +105,7 @@ fn tiny_training(
     poison: &dyn Fn(usize) -> f64,
     hooks: &mut Keep,
 ) -> Result<(Vec<f64>, VarStore)> {
+    let _rng = torch_rng_lock();
     let mut cfg = ElectraConfig::from_file(&fixture("discriminator").join("config.json")).unwrap();
     cfg.hidden_dropout_prob = 0.0;
     cfg.attention_probs_dropout_prob = 0.0;

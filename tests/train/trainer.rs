@@ -87,6 +87,7 @@ fn loop_config(recipe: &serde_json::Value) -> LoopConfig {
 
 /// Six updates against PyTorch's; `packable`: batches as training sends them (most of them packed).
 fn train_parity(name: &str, num_labels: i64, packable: bool) {
+    let _rng = torch_rng_lock();
     let case = read_json(&root().join("tests/fixtures/train").join(name).join("expected.json"));
     let mut cfg = ElectraConfig::from_file(&fixture(name).join("config.json")).unwrap();
     cfg.hidden_dropout_prob = 0.0;
@@ -242,6 +243,7 @@ fn tiny_run(
     resume: Option<(Position, &std::path::Path)>,
     prepare: &dyn Fn(&VarStore),
 ) -> Vec<f64> {
+    let _rng = torch_rng_lock();
     let ecfg = ElectraConfig::from_file(&fixture("discriminator").join("config.json")).unwrap();
     let model = SequenceClassifier::new(&vs.root(), &ecfg.model_config().unwrap(), 2).unwrap();
     prepare(vs);
