@@ -264,7 +264,7 @@ impl AdamW {
     /// The first parameter holding a NaN or infinity: one read for the whole flat buffer, and a
     /// search by parameter only when it is not finite.
     pub fn first_non_finite(&self) -> Result<Option<String>> {
-        let all_finite = |t: &Tensor| -> Result<bool> { Ok(read_f64(&t.f_isfinite()?.f_all()?)? == [1.0]) };
+        let all_finite = |t: &Tensor| all_true(&t.f_isfinite()?);
         if all_finite(&self.flat)? {
             return Ok(None);
         }
@@ -338,7 +338,7 @@ fn check_moment(key: &str, t: &Tensor, second: bool) -> Result<()> {
     if second {
         sane = sane.f_logical_and(&t.f_ge(0.0)?)?;
     }
-    if read_f64(&sane.f_all()?)? != [1.0] {
+    if !all_true(&sane)? {
         let bad = if second {
             "negative, infinite or NaN"
         } else {
@@ -347,6 +347,11 @@ fn check_moment(key: &str, t: &Tensor, second: bool) -> Result<()> {
         bail!("optimizer state {key} holds a value that is {bad}");
     }
     Ok(())
+}
+
+/// Whether every element of the boolean `mask` is true, in one read.
+fn all_true(mask: &Tensor) -> Result<bool> {
+    Ok(read_f64(&mask.f_all()?)? == [1.0])
 }
 
 /// The step count of a saved `step` tensor (a non-negative whole number).

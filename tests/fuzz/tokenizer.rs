@@ -15,10 +15,9 @@ fn folder() -> PathBuf {
     DIR.with(|dir| dir.path().to_path_buf())
 }
 
-/// Writes `file` (and `tokenizer_config.json` from the bytes after the first 0xff), loads the
-/// folder's tokenizer and encodes with it.
-fn check_files(bytes: &[u8], file: &str) -> Result<(), String> {
-    let dir = folder();
+/// Writes `file` (and `tokenizer_config.json` from the bytes after the first 0xff) into `dir`,
+/// loads the folder's tokenizer and encodes with it.
+fn check_files(dir: &Path, bytes: &[u8], file: &str) -> Result<(), String> {
     for name in ["vocab.txt", "tokenizer.json", "tokenizer_config.json"] {
         let _ = std::fs::remove_file(dir.join(name));
     }
@@ -30,7 +29,7 @@ fn check_files(bytes: &[u8], file: &str) -> Result<(), String> {
     if let Some(config) = config {
         std::fs::write(dir.join("tokenizer_config.json"), config).map_err(|e| e.to_string())?;
     }
-    if loads_and_encodes(&dir, text::load_dir)? {
+    if loads_and_encodes(dir, text::load_dir)? {
         accept()?;
     }
     Ok(())
@@ -73,11 +72,11 @@ fn encodes(tokenizer: &dyn Tokenizer) -> Result<(), String> {
 }
 
 fn check_vocab_txt(bytes: &[u8]) -> Result<(), String> {
-    check_files(bytes, "vocab.txt")
+    check_files(&folder(), bytes, "vocab.txt")
 }
 
 fn check_tokenizer_json(bytes: &[u8]) -> Result<(), String> {
-    check_files(bytes, "tokenizer.json")
+    check_files(&folder(), bytes, "tokenizer.json")
 }
 
 /// A `.model` file as XLM-R's `sentencepiece.bpe.model` (the fast tokenizer, converted from it as
@@ -116,22 +115,7 @@ fn check_kobert_vocab(bytes: &[u8]) -> Result<(), String> {
             .and_then(|()| std::fs::copy(sp_fixture("kobert/tokenizer_78b3253a26.model"), &model))
             .map_err(|e| e.to_string())?;
     }
-    let (vocab, config) = match bytes.iter().position(|&b| b == 0xff) {
-        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
-        None => (bytes, None),
-    };
-    std::fs::write(dir.join("vocab.txt"), vocab).map_err(|e| e.to_string())?;
-    let config_path = dir.join("tokenizer_config.json");
-    match config {
-        Some(config) => std::fs::write(&config_path, config).map_err(|e| e.to_string())?,
-        None => {
-            let _ = std::fs::remove_file(&config_path);
-        }
-    }
-    if loads_and_encodes(&dir, text::load_dir)? {
-        accept()?;
-    }
-    Ok(())
+    check_files(&dir, bytes, "vocab.txt")
 }
 
 /// KoBERT's fixture `vocab.txt`, alone and with a `tokenizer_config.json` of its options.
