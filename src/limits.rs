@@ -1,5 +1,6 @@
-//! Size caps for the files of a model folder (downloaded from anyone's hub repository): a file over
-//! its cap is refused before it is read, so a hostile folder cannot exhaust memory.
+//! Size caps for the files of a model folder (downloaded from anyone's hub repository), run configs and
+//! `predict`'s input lines: a file or line over its cap is refused before it is read whole, so a hostile
+//! folder or a mistaken path (`/dev/zero`) cannot exhaust memory.
 use std::io::Read;
 use std::path::Path;
 
@@ -16,6 +17,10 @@ pub const VOCAB_BYTES: u64 = 64 * MIB;
 pub const VOCAB_TOKENS: usize = 5_000_000;
 /// `tokenizer.json` (XLM-R's: 17 MB).
 pub const TOKENIZER_JSON_BYTES: u64 = 256 * MIB;
+/// One line of `predict`'s input (a KorQuAD 1.0 context is a few KB; longer contexts only add windows).
+pub const INPUT_LINE_BYTES: u64 = 64 * MIB;
+/// A run config (`koelectra-base.json` is about 1 KB).
+pub const RUN_CONFIG_BYTES: u64 = MIB;
 /// The trie of a SentencePiece precompiled charsmap (`nmt_nfkc`'s: 179,200 bytes, checked in 5 ms).
 /// Checking it at load costs up to 255 lookups per 4-byte unit: about a third of a second at this
 /// cap for the worst layout (every unit a reachable node).

@@ -113,9 +113,9 @@ fn candidate_names(name: &str) -> Vec<String> {
 
 fn read_config_file(path: &Path) -> Result<(String, String)> {
     let label = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::limits::read_text_capped(path, crate::limits::RUN_CONFIG_BYTES) {
         Ok(text) => Ok((label, text)),
-        Err(e) => Err(usage_error(format!("{label}: cannot read config: {e}"))),
+        Err(e) => Err(usage_error(format!("{e:#}"))),
     }
 }
 

@@ -278,6 +278,21 @@ fn bad_json_names_line_and_column() {
 }
 
 #[test]
+fn oversized_or_non_utf8_config_is_refused_before_parsing() {
+    // A config is about 1 KB; a path given by mistake (a data file) is refused before it is read whole.
+    let (path, msg) = load_err(&format!("{{{}", " ".repeat(1 << 20)));
+    assert_eq!(msg, format!("{path}: larger than 1048576 bytes; refusing to read it"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_config(dir.path(), "nsmc", "latin1.json", "{\"task\": \"caf\u{e9}\"}");
+    std::fs::write(&path, b"{\"task\": \"caf\xe9\"}").expect("write");
+    let err = load_config("nsmc", "latin1.json", Some(dir.path()), &[]).expect_err("must fail");
+    assert_eq!(
+        format!("{err:#}"),
+        format!("{}: not UTF-8 text (invalid byte at offset 13)", path.display())
+    );
+}
+
+#[test]
 fn missing_file_names_paths_tried() {
     let dir = tempfile::tempdir().expect("tempdir");
     let err = load_config("nsmc", "nope.json", Some(dir.path()), &[]).expect_err("missing");

@@ -218,6 +218,14 @@ fn seq_cls_labels_match_the_evaluation() {
     let err = error_line(&single);
     assert!(err.contains("<stdin>:1: ") && err.contains("sentence pairs"), "{err}");
 
+    // A file without line breaks (here endless) is refused at the line cap instead of filling memory.
+    let endless = predict(&model, &["--input", "/dev/zero"], None);
+    assert_eq!(
+        error_line(&endless),
+        "error: /dev/zero:1: line longer than 67108864 bytes; expected one example per line"
+    );
+    assert!(endless.stdout.is_empty());
+
     // Not a checkpoint: a usage error (exit code 2).
     let missing = predict(&dir.path().join("nowhere"), &[], Some(""));
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");

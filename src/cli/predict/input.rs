@@ -1,6 +1,7 @@
 //! `predict`'s input lines and standard output.
 use super::Format;
-use anyhow::{anyhow, Context, Result};
+use crate::limits;
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 
@@ -35,14 +36,23 @@ impl Lines {
             return Ok(Some(line));
         }
         let mut buf = Vec::new();
-        let read = self
-            .reader
+        // Capped, so a file without line breaks (or `/dev/zero`) is refused instead of filling memory.
+        let read = (&mut self.reader)
+            .take(limits::INPUT_LINE_BYTES + 1)
             .read_until(b'\n', &mut buf)
             .with_context(|| format!("{}: cannot read input", self.name))?;
         if read == 0 {
             return Ok(None);
         }
         self.number += 1;
+        if read as u64 > limits::INPUT_LINE_BYTES {
+            bail!(
+                "{}:{}: line longer than {} bytes; expected one example per line",
+                self.name,
+                self.number,
+                limits::INPUT_LINE_BYTES
+            );
+        }
         if buf.last() == Some(&b'\n') {
             buf.pop();
             if buf.last() == Some(&b'\r') {
