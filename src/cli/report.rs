@@ -558,7 +558,13 @@ fn json(rows: &[Row], which: Which) -> String {
 /// `koelectra-ft report`: loads every summary, prints the table to stdout.
 pub fn run(args: &ReportArgs) -> Result<()> {
     let mut runs = vec![];
+    let mut seen = std::collections::HashSet::new();
     for dir in &args.runs {
+        // Overlapping globs (`runs/* runs/nsmc-*`) name a folder twice; a sweep counts it once.
+        if !seen.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())) {
+            log::warn!("{} is given more than once; counting it once", dir.display());
+            continue;
+        }
         match RunResult::load(dir, args.which) {
             Ok(r) => runs.push(r),
             Err(e) if args.skip_missing => log::warn!("skipping {}: {e:#}", dir.display()),

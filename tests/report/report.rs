@@ -109,6 +109,20 @@ fn same_model_type_from_two_paths_gets_two_rows() {
     assert!(out.contains("| koelectra-base-v3 (my-base-v3)"), "{out}");
 }
 
+/// Overlapping globs name a folder twice (here also as `./x/`): it is one run, not a sweep of two.
+#[test]
+fn a_folder_given_twice_counts_once() {
+    let once = cli(&fixtures(), &["report", "base-v3-nsmc"]);
+    let twice = cli(&fixtures(), &["report", "base-v3-nsmc", "./base-v3-nsmc/"]);
+    assert_eq!(stdout_ok(&twice), stdout_ok(&once));
+    assert!(!stdout_ok(&twice).contains("[^1]"));
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        err.contains("./base-v3-nsmc/ is given more than once; counting it once"),
+        "{err}"
+    );
+}
+
 /// A `|` or a line break in a model type or path (from an edited summary) stays inside its cell.
 #[test]
 fn markdown_cells_escape_pipes_and_line_breaks() {
