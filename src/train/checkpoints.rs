@@ -1,5 +1,6 @@
 //! Checkpoints of a run: the output folder, writing `checkpoint-<step>` (with the optimizer state
 //! and loop position when it must be resumable), listing them, and finding where to resume.
+use super::clear::clear_earlier_run;
 use super::optim::AdamW;
 use super::trainer::Position;
 use crate::io::{atomic, results};
@@ -38,8 +39,10 @@ pub fn is_resumable(dir: &Path) -> bool {
 }
 
 /// Creates the run folder. One that already holds checkpoints is refused unless `resuming`, or
-/// unless `overwrite` (`overwrite_output_dir`) is true, in which case it is cleared first.
+/// unless `overwrite` (`overwrite_output_dir`) is true, in which case the earlier run is removed
+/// from it first (only what a run writes: see [`clear_earlier_run`]).
 pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result<()> {
+    atomic::recover(out)?;
     if !resuming && !list_checkpoints(out)?.is_empty() {
         if !overwrite {
             bail!(
@@ -48,11 +51,10 @@ pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result
                 out.display()
             );
         }
-        log::info!("overwrite_output_dir: clearing {}", out.display());
-        std::fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
+        log::info!("overwrite_output_dir: removing the earlier run from {}", out.display());
+        clear_earlier_run(out).with_context(|| format!("cannot clear {}", out.display()))?;
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
-    atomic::recover(out)
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
 }
 
 /// The complete `checkpoint-<step>` folders directly under `out`, in step order.

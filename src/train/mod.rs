@@ -3,6 +3,7 @@
 //! ([`driver`]). A task plugs in through [`crate::infer::TaskModel`].
 pub mod batches;
 pub mod checkpoints;
+pub mod clear;
 pub mod driver;
 pub mod interrupt;
 pub mod optim;

@@ -138,18 +138,50 @@ fn resumed_run_reaches_the_same_weights() {
 fn existing_checkpoints_are_refused_unless_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let extra = serde_json::json!({"train_file": "dev.tsv", "dev_file": "", "test_file": "test.tsv",
-                                   "max_steps": 2, "do_eval": false});
+                                   "max_steps": 2, "do_eval": true});
     let config = write_config(dir.path(), "question-pair", extra.clone());
     stderr_ok(&run_cli("question-pair", &config));
     let again = run_cli("question-pair", &config);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("overwrite_output_dir"));
+    // The first run evaluated checkpoint 2 on the test split and saved checkpoint 2; the second saves
+    // checkpoint 3. Files the user keeps in the run folder (even in `test/` and `runs/`) must survive.
+    let run = dir.path().join("ckpt/run");
+    let old_results = std::fs::read_to_string(run.join("eval_results.txt")).unwrap();
+    let user_files = ["notes.md", "src/main.rs", "test/test_data.py", "runs/my-log.txt"];
+    for name in user_files {
+        std::fs::create_dir_all(run.join(name).parent().unwrap()).unwrap();
+        std::fs::write(run.join(name), name).unwrap();
+    }
     let mut overwrite = extra;
     overwrite["overwrite_output_dir"] = true.into();
-    stderr_ok(&run_cli(
-        "question-pair",
-        &write_config(dir.path(), "question-pair", overwrite),
-    ));
+    overwrite["max_steps"] = 3.into();
+    let out = run_cli("question-pair", &write_config(dir.path(), "question-pair", overwrite));
+    let stderr = stderr_ok(&out);
+    for name in user_files {
+        assert_eq!(std::fs::read_to_string(run.join(name)).unwrap(), name, "{name}");
+    }
+    assert!(
+        stderr.contains(&format!(
+            "overwrite_output_dir: kept 4 entries of {} that a run does not write: notes.md, runs/my-log.txt, src, test/test_data.py",
+            run.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!run.join("checkpoint-2").exists() && run.join("checkpoint-3").is_dir());
+    assert!(!run.join("test/test-2.txt").exists() && run.join("test/test-3.txt").is_file());
+    let events = read_jsonl(&run.join("metrics.jsonl"));
+    let evals: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "eval").collect();
+    assert!(!evals.is_empty() && evals.iter().all(|e| e["step"] == 3), "{events:?}");
+    assert_ne!(
+        std::fs::read_to_string(run.join("eval_results.txt")).unwrap(),
+        old_results
+    );
+    let event_files = std::fs::read_dir(run.join("runs")).unwrap().count();
+    assert_eq!(
+        event_files, 2,
+        "the earlier run's event file is gone, the user's file stays"
+    );
 }
 
 /// Eval-only on a checkpoint made by transformers: the predictions' logits equal HF's and the
