@@ -18,6 +18,19 @@ pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
     if is_resumable(dir) {
         return Ok(dir.to_path_buf());
     }
+    if !dir.is_dir() {
+        bail!(
+            "cannot resume: {} is not a folder; --resume takes a run folder or one of its checkpoints",
+            dir.display()
+        );
+    }
+    if dir.join("config.json").is_file() {
+        bail!(
+            "cannot resume from {}: it is a checkpoint without the optimizer state (saved with \
+             save_optimizer: false); to start a new run from its weights, give it as model_name_or_path",
+            dir.display()
+        );
+    }
     atomic::recover(dir)?;
     let checkpoints = list_checkpoints(dir)?;
     if let Some((_, newest)) = checkpoints.iter().rev().find(|(_, c)| is_resumable(c)) {

@@ -174,9 +174,32 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     let log = stderr(&out);
     assert!(log.contains("save_optimizer"), "{log}");
 
+    // The checkpoint itself: it has no optimizer state, and the error says how to use it instead.
+    let checkpoint = checkpoints(&dir.path().join("run"))[0].clone();
+    let last = args.len() - 1;
+    args[last] = format!("--resume={}", checkpoint.display());
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: cannot resume from {}: it is a checkpoint without the optimizer state (saved with \
+             save_optimizer: false); to start a new run from its weights, give it as model_name_or_path",
+            checkpoint.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+
     let empty = tempfile::tempdir().unwrap();
     let mut args = demo_args(empty.path(), &[]);
     args.push("--resume".into());
+    let out = run(&args);
+    assert!(
+        stderr(&out).contains("is not a folder; --resume takes a run folder"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::create_dir(empty.path().join("run")).unwrap();
     let out = run(&args);
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
