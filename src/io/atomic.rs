@@ -102,12 +102,18 @@ pub fn recover(parent: &Path) -> Result<()> {
         let Some((name, tag)) = file_name.strip_prefix('.').and_then(|n| n.rsplit_once('.')) else {
             continue;
         };
+        // Only names this module makes (`<tag>-<pid>`): a user's `.notes.old-draft` is not ours.
+        let ours = |prefix: &str| {
+            tag.strip_prefix(prefix)
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let (old, tmp) = (ours("old-"), ours("tmp-"));
         let path = entry.path();
         let target = parent.join(name);
-        if tag.starts_with("old-") && !target.exists() {
+        if old && !target.exists() {
             log::warn!("restoring {} left aside by an interrupted save", target.display());
             fs::rename(&path, &target).with_context(|| format!("cannot restore {}", target.display()))?;
-        } else if tag.starts_with("old-") || tag.starts_with("tmp-") {
+        } else if old || tmp {
             let removed = if path.is_dir() {
                 fs::remove_dir_all(&path)
             } else {

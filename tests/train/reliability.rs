@@ -260,13 +260,16 @@ fn recover_restores_a_checkpoint_moved_aside_and_drops_temporaries() {
     std::fs::create_dir(dir.path().join("checkpoint-4")).unwrap();
     std::fs::create_dir(dir.path().join(".checkpoint-6.tmp-4242")).unwrap();
     std::fs::write(dir.path().join(".summary.json.tmp-4242"), "{").unwrap();
+    // Look-alikes that are not ours (no process id) stay where they are.
+    std::fs::write(dir.path().join(".notes.old-draft"), "mine").unwrap();
+    std::fs::write(dir.path().join(".env.tmp-"), "mine").unwrap();
     koelectra_ft::io::atomic::recover(dir.path()).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["checkpoint-4", "checkpoint-5"]);
+    assert_eq!(names, [".env.tmp-", ".notes.old-draft", "checkpoint-4", "checkpoint-5"]);
     assert!(dir.path().join("checkpoint-5/config.json").is_file());
 }
 
