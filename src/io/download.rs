@@ -66,10 +66,14 @@ pub fn part_path(path: &Path) -> PathBuf {
 /// a file already there with the right hash is kept.
 pub fn fetch(agent: &ureq::Agent, file: &Download) -> Result<Fetched> {
     let (dest, url) = (&file.dest, &file.url);
+    let mut differs = false;
     if dest.is_file() {
         match verify(dest, file)? {
             Ok(_) => return Ok(Fetched::AlreadyPresent),
-            Err(reason) => log::warn!("{}: {reason}; downloading it again", dest.display()),
+            Err(reason) => {
+                log::warn!("{}: {reason}; downloading it again", dest.display());
+                differs = true;
+            }
         }
     }
     if let Some(dir) = dest.parent() {
@@ -85,6 +89,9 @@ pub fn fetch(agent: &ureq::Agent, file: &Download) -> Result<Fetched> {
         download_to(agent, url, &part, file)?;
         match verify(&part, file)? {
             Ok(bytes) => {
+                if differs {
+                    keep_aside(dest)?;
+                }
                 finish(&part, dest)?;
                 return Ok(Fetched::Downloaded { bytes });
             }
@@ -100,6 +107,29 @@ pub fn fetch(agent: &ureq::Agent, file: &Download) -> Result<Fetched> {
             }
         }
     }
+}
+
+/// Renames a file that differs from the published one (it may be the user's edit) to the first free
+/// `<name>.orig`, `<name>.orig-2`, ..., so replacing it loses nothing.
+fn keep_aside(path: &Path) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let free = (1..)
+        .map(|n| match n {
+            1 => path.with_file_name(format!("{name}.orig")),
+            n => path.with_file_name(format!("{name}.orig-{n}")),
+        })
+        .find(|candidate| !candidate.exists())
+        .context("no free name to keep the file aside")?;
+    fs::rename(path, &free).with_context(|| format!("cannot rename {} to {}", path.display(), free.display()))?;
+    log::warn!(
+        "{}: kept the earlier, differing file as {}",
+        path.display(),
+        free.display()
+    );
+    Ok(())
 }
 
 fn remove(path: &Path) -> Result<()> {

@@ -132,6 +132,28 @@ fn fetch_downloads_verifies_and_skips_what_is_present() {
     let stdout = text(&out.stdout);
     assert_eq!(stdout.matches("ok, already present").count(), 3, "{stdout}");
     assert_eq!(server.request_count(), 3, "present files were downloaded again");
+
+    // A file that differs (perhaps the user's edit) is replaced by the published one but kept aside,
+    // under the first free name.
+    let dev = data.join("question-pair/dev.tsv");
+    std::fs::write(data.join("question-pair/dev.tsv.orig"), "older").unwrap();
+    std::fs::write(&dev, "my cleaned rows\n").unwrap();
+    let out = fetch(&server, "question-pair", &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&dev).unwrap(), qp_bytes("dev.tsv"));
+    assert_eq!(
+        std::fs::read_to_string(data.join("question-pair/dev.tsv.orig-2")).unwrap(),
+        "my cleaned rows\n"
+    );
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "{}: kept the earlier, differing file as {}.orig-2",
+            dev.display(),
+            dev.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
