@@ -5,6 +5,7 @@ pub mod cache;
 pub mod curves;
 pub mod download;
 pub mod hub;
+pub mod lock;
 pub mod metrics_log;
 pub mod progress;
 pub mod results;

@@ -1,6 +1,7 @@
 //! `overwrite_output_dir`: removing an earlier run from a run folder. Only what a run writes goes; a run
 //! folder may be `.` or a folder the user keeps other files in, and those stay.
 use crate::io::atomic;
+use crate::io::lock::LOCK_FILE;
 use anyhow::{Context, Result};
 use std::path::Path;
 
@@ -25,6 +26,9 @@ pub fn clear_earlier_run(out: &Path) -> Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if name == LOCK_FILE {
+            continue; // this run's own lock
+        }
         if path.is_dir() {
             match name.as_str() {
                 _ if is_checkpoint(&name) => checkpoints.push(path),

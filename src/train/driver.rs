@@ -13,6 +13,7 @@ use super::{batches, interrupt, retention};
 use crate::config::Config;
 use crate::device::amp::Precision;
 use crate::infer::{Evaluation, SplitData, TaskModel};
+use crate::io::lock::{lock_run_folder, RunLock};
 use crate::io::metrics_log::{EndEvent, EvalEvent, MetricsLog};
 use crate::io::results::{self, Metrics};
 use crate::io::tensorboard::EventWriter;
@@ -206,7 +207,7 @@ pub fn execute<T: TaskModel>(
     splits: Splits<T::Split>,
     saving: Saving,
 ) -> Result<()> {
-    open_output(settings, splits.train.is_some())?;
+    let _lock = open_output(settings, splits.train.is_some())?;
     log::info!("outputs in {}", settings.out.display());
     let ctx = RunContext {
         settings,
@@ -232,14 +233,14 @@ pub fn execute<T: TaskModel>(
     ctx.finish()
 }
 
-/// Creates the output folder for a run (cleared with `overwrite_output_dir` when training).
-fn open_output(settings: &RunSettings, training: bool) -> Result<()> {
-    let out = &settings.out;
+/// Creates and locks the output folder for a run (the earlier run cleared with `overwrite_output_dir`
+/// when training); the run holds the lock until it ends.
+fn open_output(settings: &RunSettings, training: bool) -> Result<RunLock> {
+    let lock = lock_run_folder(&settings.out)?;
     if training {
-        prepare_output_dir(out, settings.resuming, settings.overwrite_output_dir)
-    } else {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
+        prepare_output_dir(&settings.out, settings.resuming, settings.overwrite_output_dir)?;
     }
+    Ok(lock)
 }
 
 /// What training leaves for the final pass.

@@ -204,6 +204,33 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
 
+/// A run folder in use by another process (here this test's lock) is refused before anything is
+/// written there; once the lock is gone the same command runs.
+#[test]
+fn a_run_folder_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = demo_args(dir.path(), &["max_steps=2", "save_steps=2"]);
+    let out = dir.path().join("run");
+    let lock = koelectra_ft::io::lock::lock_run_folder(&out).unwrap();
+    let refused = run(&args);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "error: output directory {} is in use by another koelectra-ft run (pid {}); wait for it to end \
+             or give this run another output_dir",
+            out.display(),
+            std::process::id()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(checkpoints(&out).is_empty() && !out.join("metrics.jsonl").exists());
+    drop(lock);
+    let done = run(&args);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert_eq!(checkpoints(&out).len(), 1);
+}
+
 /// A damaged resumable checkpoint is refused before training, naming the file: a position that is
 /// not one, or a moment in the optimizer state that would turn the weights into NaN at the first
 /// resumed update.

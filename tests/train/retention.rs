@@ -84,7 +84,7 @@ fn save_total_limit_keeps_the_best_and_the_newest_and_evaluates_what_remains() {
     let hidden: Vec<_> = std::fs::read_dir(&run)
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().to_str().map(String::from))
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != koelectra_ft::io::lock::LOCK_FILE)
         .collect();
     assert!(hidden.is_empty(), "temporaries left: {hidden:?}");
     // The final pass evaluates exactly the checkpoints that remain, and selects the best on dev.
