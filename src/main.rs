@@ -236,9 +236,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ner(args) => run_task(TaskKind::Ner, &args),
         Command::Squad(args) => run_task(TaskKind::Squad, &args),
         Command::Configs => {
-            config::embedded_config_names()
-                .iter()
-                .for_each(|name| println!("{name}"));
+            koelectra_ft::io::stdout::print(&config::embedded_config_names().join("\n"));
+            koelectra_ft::io::stdout::print("\n");
             Ok(())
         }
         Command::Predict(args) => {

@@ -6,6 +6,7 @@
 //! against its git blob id (`git hash-object FILE`) and, where recorded, its size.
 use crate::config::Config;
 use crate::io::download::{self, Download, Fetched};
+use crate::io::stdout;
 use crate::tasks::{self, DataFile, TaskKind};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -214,9 +215,9 @@ fn list_files(data_dir: &Path) {
                 format!("corrupt (unreadable: {})", format!("{e:#}").replace('\n', " "))
             }
         };
-        println!("{key:<40} {text}");
+        stdout::print_line(&format!("{key:<40} {text}"));
     }
-    println!(
+    stdout::print_line(&format!(
         "{present} present, {missing} missing, {corrupt} corrupt under {}{}",
         data_dir.display(),
         if missing + corrupt > 0 {
@@ -227,7 +228,7 @@ fn list_files(data_dir: &Path) {
         } else {
             String::new()
         }
-    );
+    ));
 }
 
 /// `data fetch`: every file of `task` (or `all`), each verified; fails after trying them all when
@@ -245,8 +246,10 @@ pub fn fetch_files(task: &str, data_dir: &Path, endpoint: &str) -> Result<()> {
     for file in files.iter().copied() {
         let key = format!("{}/{}", file.task, file.name);
         match download::fetch(&agent, &download_of(file, data_dir, endpoint)) {
-            Ok(Fetched::AlreadyPresent) => println!("{key}: ok, already present"),
-            Ok(Fetched::Downloaded { bytes }) => println!("{key}: downloaded and verified ({bytes} bytes)"),
+            Ok(Fetched::AlreadyPresent) => stdout::print_line(&format!("{key}: ok, already present")),
+            Ok(Fetched::Downloaded { bytes }) => {
+                stdout::print_line(&format!("{key}: downloaded and verified ({bytes} bytes)"))
+            }
             Err(e) => errors.push(e),
         }
     }

@@ -24,6 +24,7 @@
 //! of the cell with its ranking value. Runs are ranked by the dev value of their `selection_metric`
 //! when every run of the cell has one (so test numbers never pick the run), else by the test
 //! headline metric (KorQuAD: official F1); ties go to the run given first on the command line.
+use crate::io::stdout;
 use crate::tasks::{self, TaskInfo};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
@@ -577,6 +578,6 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             args.runs.len()
         );
     }
-    print!("{}", render(&runs, args.format, args.which));
+    stdout::print(&render(&runs, args.format, args.which));
     Ok(())
 }

@@ -9,4 +9,5 @@ pub mod lock;
 pub mod metrics_log;
 pub mod progress;
 pub mod results;
+pub mod stdout;
 pub mod tensorboard;

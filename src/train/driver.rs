@@ -17,7 +17,7 @@ use crate::io::lock::{lock_run_folder, RunLock};
 use crate::io::metrics_log::{EndEvent, EvalEvent, MetricsLog};
 use crate::io::results::{self, Metrics};
 use crate::io::tensorboard::EventWriter;
-use crate::io::{curves, progress};
+use crate::io::{curves, progress, stdout};
 use crate::model::source::ModelSource;
 use crate::model::weights::{self, HeadInfo};
 use crate::model::{Family, ModelConfig};
@@ -412,7 +412,7 @@ fn final_pass<T: TaskModel>(
 
 fn print_result(split: &str, what: &str, metrics: &Metrics) {
     let shown: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
-    println!("{split} ({what}): {}", shown.join(", "));
+    stdout::print_line(&format!("{split} ({what}): {}", shown.join(", ")));
 }
 
 impl RunContext<'_> {

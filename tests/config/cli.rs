@@ -41,6 +41,36 @@ fn configs_lists_embedded_names() {
     assert!(stdout.lines().any(|l| l == "korquad/koelectra-base-v3.json"));
 }
 
+/// `koelectra-ft configs | head -1`, `data list | head`, `report ... | head`: a reader that is gone before the listing is
+/// written ends it quietly (exit 0), not with a "failed printing to stdout" panic (exit 101).
+#[test]
+fn listings_into_a_closed_pipe_end_quietly() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data_dir = data.path().display().to_string();
+    let run = crate::common::root().join("tests/fixtures/report/base-v3-nsmc");
+    let run = run.display().to_string();
+    for args in [
+        &["configs"][..],
+        &["data", "list", "--data-dir", &data_dir],
+        &["report", &run],
+    ] {
+        let mut child = binary()
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn koelectra-ft");
+        // Close the read end at once: the binary is still starting (loading libtorch) and has written
+        // nothing yet, so its first write meets a closed pipe.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn malformed_config_is_one_line_error_with_exit_code_2() {
     let dir = tempfile::tempdir().expect("tempdir");
