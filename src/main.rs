@@ -132,7 +132,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Built first: one_line logs (at debug), and a log call inside suspend would deadlock.
             let line = format!("error: {}", one_line(&e));
-            progress::suspend(|| eprintln!("{line}"));
+            // Not eprintln!: with stderr closed (`2>&1 | head`) it would panic and lose the exit code.
+            progress::suspend(|| {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "{line}");
+            });
             ExitCode::from(exit_code(&e))
         }
     }
