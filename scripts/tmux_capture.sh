@@ -8,7 +8,8 @@
 #     scripts/tmux_capture.sh [OUT] [-- EXTRA koelectra-ft ARGS]   # after cargo build --release
 #
 # A run too quick to catch a bar in is run again once with more epochs. Then the run's TensorBoard
-# file must read back through the tensorboard package (train/loss, learning rate, grad norm, test/acc).
+# file must read back through the tensorboard package (train/loss, learning rate, grad norm, test/acc),
+# and `predict` on its last checkpoint, typed at in a pane, must answer a line before Ctrl-D.
 # Needs tmux and the dev venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -150,4 +151,33 @@ board="$(.venv/bin/python scripts/tensorboard_read.py "$run_dir/runs")" ||
 for tag in train/loss train/learning_rate train/grad_norm test/acc; do
     grep -q "\"$tag\"" <<<"$board" || { echo "tmux_capture: no $tag in the run's TensorBoard file" >&2; exit 1; }
 done
-echo "tmux_capture: $checked captures clean, a bar caught mid-run; written to $out; TensorBoard file read back"
+
+# `predict` reading from the terminal answers each typed line at once, before Ctrl-D ends the input
+# (read in chunks of 1,024 lines, a typed line would wait for the rest).
+model="$(printf '%s\n' "$run_dir"/checkpoint-* | sort -t- -k2 -n | tail -1)"
+{
+    printf 'cd %q\n' "$PWD"
+    printf '%q ' "$bin" predict --device cpu --model "$model"
+    printf '\necho $? > %q\nexec sleep 3600\n' "$tmp/predict.rc"
+} >"$tmp/predict.sh"
+tmux -S "$sock" kill-server 2>/dev/null || true
+tmux -S "$sock" -f /dev/null new-session -d -s capture -x $width -y $height "bash $(printf %q "$tmp/predict.sh")"
+tmux -S "$sock" send-keys -t capture "정말 재미있는 영화" Enter
+answer='^\{"line":1,"label":"[^"]+","probabilities":\{'
+for _ in $(seq 600); do
+    capture | grep -Eq "$answer" && break
+    [ -s "$tmp/predict.rc" ] && break
+    sleep 0.1
+done
+if [ -s "$tmp/predict.rc" ] || ! capture | grep -Eq "$answer"; then
+    echo "tmux_capture: predict at a terminal did not answer a typed line before the end of input; its pane:" >&2
+    capture >&2
+    exit 1
+fi
+tmux -S "$sock" send-keys -t capture C-d
+for _ in $(seq 300); do [ -s "$tmp/predict.rc" ] && break; sleep 0.1; done
+[ "$(cat "$tmp/predict.rc" 2>/dev/null)" = 0 ] ||
+    { echo "tmux_capture: predict did not end with exit 0 after Ctrl-D; its pane:" >&2; capture >&2; exit 1; }
+
+echo "tmux_capture: $checked captures clean, a bar caught mid-run; written to $out; TensorBoard file read back;" \
+    "predict answered a line typed at the terminal"

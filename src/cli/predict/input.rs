@@ -3,7 +3,7 @@ use super::Format;
 use crate::limits;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, IsTerminal, Read, Write};
 
 /// Input lines with their 1-based numbers.
 pub struct Lines {
@@ -12,6 +12,8 @@ pub struct Lines {
     reader: Box<dyn BufRead>,
     pub number: usize,
     peeked: Option<(usize, String)>,
+    /// Standard input from a terminal (someone typing).
+    pub interactive: bool,
 }
 
 impl Lines {
@@ -27,6 +29,7 @@ impl Lines {
             reader,
             number: 0,
             peeked: None,
+            interactive: input == "-" && std::io::stdin().is_terminal(),
         })
     }
 

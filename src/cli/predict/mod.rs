@@ -46,9 +46,10 @@ pub struct PredictArgs {
     /// Longest model input in tokens [default: the run's max_seq_len (squad: max_seq_length), else 128 (squad: 512)].
     #[arg(long, value_name = "N", value_parser = positive)]
     pub max_seq_len: Option<usize>,
-    /// Input lines (SQuAD JSON: questions) read and predicted at a time.
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = positive)]
-    pub chunk: usize,
+    /// Input lines (SQuAD JSON: questions) read and predicted at a time [default: 1024; 1 when typing
+    /// at a terminal, so each line is answered at once].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub chunk: Option<usize>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -101,6 +102,14 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         cfg.eval_batch_size
     );
     let mut input = Lines::open(&args.input)?;
+    let chunk = match (args.chunk, input.interactive) {
+        (Some(n), _) => n,
+        (None, true) => {
+            log::info!("reading lines typed at the terminal, each answered at once; end with Ctrl-D");
+            1
+        }
+        (None, false) => 1024,
+    };
     let mut out = Output::new(args.format);
     let env = Env {
         tokenizer: checkpoint.tokenizer.as_ref(),
@@ -114,17 +123,17 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let count = match head {
         HeadKind::SequenceClassification => {
             let task = SeqCls::new(&checkpoint, env)?;
-            drive(&task, &mut input, &mut out, args.chunk)?
+            drive(&task, &mut input, &mut out, chunk)?
         }
         HeadKind::TokenClassification => {
             let task = Ner::new(&checkpoint, env, &input.name)?;
-            drive(&task, &mut input, &mut out, args.chunk)?
+            drive(&task, &mut input, &mut out, chunk)?
         }
         HeadKind::QuestionAnswering => {
             let task = Qa::new(&checkpoint, env, &input.name)?;
             match input.starts_with_brace()? {
-                true => task.predict_json(&mut input, &mut out, args.chunk)?,
-                false => drive(&task, &mut input, &mut out, args.chunk)?,
+                true => task.predict_json(&mut input, &mut out, chunk)?,
+                false => drive(&task, &mut input, &mut out, chunk)?,
             }
         }
     };
