@@ -53,19 +53,30 @@ pub fn is_resumable(dir: &Path) -> bool {
 
 /// Creates the run folder. One that already holds checkpoints is refused unless `resuming`, or
 /// unless `overwrite` (`overwrite_output_dir`) is true, in which case the earlier run is removed
-/// from it first (only what a run writes: see [`clear_earlier_run`]).
+/// from it first (only what a run writes: see [`clear_earlier_run`]). An earlier run that saved no
+/// checkpoint (stopped by a NaN loss, or killed early) is removed too, so its `metrics.jsonl` lines
+/// are not taken for this run's.
 pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result<()> {
     atomic::recover(out)?;
-    if !resuming && !list_checkpoints(out)?.is_empty() {
-        if !overwrite {
+    // A resumed run continues the earlier one: its checkpoints and append-only metrics.jsonl stay.
+    if !resuming {
+        let has_checkpoints = !list_checkpoints(out)?.is_empty();
+        if has_checkpoints && !overwrite {
             bail!(
                 "output directory {} already holds checkpoints from an earlier run; continue it with \
                  --resume, or set overwrite_output_dir (--set overwrite_output_dir=true) to replace them",
                 out.display()
             );
         }
-        log::info!("overwrite_output_dir: removing the earlier run from {}", out.display());
-        clear_earlier_run(out).with_context(|| format!("cannot clear {}", out.display()))?;
+        let earlier = if has_checkpoints {
+            "overwrite_output_dir: removing the earlier run from"
+        } else {
+            "removing the files of an earlier run that saved no checkpoint from"
+        };
+        if has_checkpoints || out.join("metrics.jsonl").is_file() {
+            log::info!("{earlier} {}", out.display());
+            clear_earlier_run(out).with_context(|| format!("cannot clear {}", out.display()))?;
+        }
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
 }

@@ -1,5 +1,6 @@
-//! `overwrite_output_dir`: removing an earlier run from a run folder. Only what a run writes goes; a run
-//! folder may be `.` or a folder the user keeps other files in, and those stay.
+//! Removing an earlier run from a run folder (`overwrite_output_dir`, or a run that saved no
+//! checkpoint). Only what a run writes goes; a run folder may be `.` or a folder the user keeps other
+//! files in, and those stay.
 use crate::io::atomic;
 use crate::io::lock::LOCK_FILE;
 use anyhow::{Context, Result};
@@ -48,7 +49,7 @@ pub fn clear_earlier_run(out: &Path) -> Result<()> {
     if !kept.is_empty() {
         kept.sort();
         log::info!(
-            "overwrite_output_dir: kept {} entries of {} that a run does not write: {}",
+            "kept {} entries of {} that a run does not write: {}",
             kept.len(),
             out.display(),
             kept.join(", ")

@@ -163,7 +163,7 @@ fn existing_checkpoints_are_refused_unless_overwrite() {
     }
     assert!(
         stderr.contains(&format!(
-            "overwrite_output_dir: kept 4 entries of {} that a run does not write: notes.md, runs/my-log.txt, src, test/test_data.py",
+            "kept 4 entries of {} that a run does not write: notes.md, runs/my-log.txt, src, test/test_data.py",
             run.display()
         )),
         "{stderr}"

@@ -204,6 +204,33 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
 }
 
+/// A run that saved no checkpoint (a NaN stop at step 3, say) leaves a `metrics.jsonl`; the next
+/// fresh run in that folder removes it instead of appending to it, so its curves and events are its
+/// own. A resumed run keeps appending (tested above).
+#[test]
+fn a_fresh_run_does_not_append_to_an_earlier_runs_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    std::fs::create_dir_all(out.join("runs")).unwrap();
+    let stale = r#"{"event":"train","step":99,"epoch":1.0,"loss":9.9}"#;
+    std::fs::write(out.join("metrics.jsonl"), format!("{stale}\n")).unwrap();
+    std::fs::write(out.join("runs/events.out.tfevents.1.host"), b"").unwrap();
+    let done = run(&demo_args(dir.path(), &["max_steps=2", "save_steps=2"]));
+    let log = stderr(&done);
+    assert!(done.status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "removing the files of an earlier run that saved no checkpoint from {}",
+            out.display()
+        )),
+        "{log}"
+    );
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert!(!metrics.contains(stale), "{metrics}");
+    assert!(metrics.contains(r#""event":"end""#), "{metrics}");
+    assert!(!out.join("runs/events.out.tfevents.1.host").exists());
+}
+
 /// A run folder in use by another process (here this test's lock) is refused before anything is
 /// written there; once the lock is gone the same command runs.
 #[test]
