@@ -154,7 +154,7 @@ done
 
 # `predict` reading from the terminal answers each typed line at once, before Ctrl-D ends the input
 # (read in chunks of 1,024 lines, a typed line would wait for the rest).
-model="$(printf '%s\n' "$run_dir"/checkpoint-* | sort -t- -k2 -n | tail -1)"
+model="$(printf '%s\n' "$run_dir"/checkpoint-* | sort -V | tail -1)"
 {
     printf 'cd %q\n' "$PWD"
     printf '%q ' "$bin" predict --device cpu --model "$model"
