@@ -240,8 +240,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ner(args) => run_task(TaskKind::Ner, &args),
         Command::Squad(args) => run_task(TaskKind::Squad, &args),
         Command::Configs => {
-            koelectra_ft::io::stdout::print(&config::embedded_config_names().join("\n"));
-            koelectra_ft::io::stdout::print("\n");
+            koelectra_ft::io::stdout::print_line(&config::embedded_config_names().join("\n"));
             Ok(())
         }
         Command::Predict(args) => {

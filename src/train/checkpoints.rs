@@ -69,12 +69,14 @@ pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result
             );
         }
         let earlier = if has_checkpoints {
-            "overwrite_output_dir: removing the earlier run from"
+            Some("overwrite_output_dir: removing the earlier run from")
+        } else if out.join("metrics.jsonl").is_file() {
+            Some("removing the files of an earlier run that saved no checkpoint from")
         } else {
-            "removing the files of an earlier run that saved no checkpoint from"
+            None
         };
-        if has_checkpoints || out.join("metrics.jsonl").is_file() {
-            log::info!("{earlier} {}", out.display());
+        if let Some(what) = earlier {
+            log::info!("{what} {}", out.display());
             clear_earlier_run(out).with_context(|| format!("cannot clear {}", out.display()))?;
         }
     }

@@ -4,7 +4,7 @@
 use crate::io::atomic;
 use crate::io::lock::LOCK_FILE;
 use anyhow::{Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Files a run writes directly in its folder.
 const RUN_FILES: [&str; 4] = ["summary.json", "metrics.jsonl", "eval_results.txt", "curves.svg"];
@@ -21,20 +21,17 @@ const EVENTS: &str = "runs";
 pub fn clear_earlier_run(out: &Path) -> Result<()> {
     let mut kept = vec![];
     let mut checkpoints = vec![];
-    for entry in std::fs::read_dir(out).with_context(|| format!("cannot list {}", out.display()))? {
-        let path = entry.with_context(|| format!("cannot list {}", out.display()))?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (path, name) in entries(out)? {
         if name == LOCK_FILE {
             continue; // this run's own lock
         }
         if path.is_dir() {
             match name.as_str() {
                 _ if is_checkpoint(&name) => checkpoints.push(path),
-                EVENTS => kept.extend(clear_folder(&path, |f| f.starts_with("events.out.tfevents."))?),
-                split if SPLITS.contains(&split) => kept.extend(clear_folder(&path, |f| is_eval_file(split, f))?),
+                EVENTS => kept.extend(clear_folder(&path, EVENTS, |f| f.starts_with("events.out.tfevents."))?),
+                split if SPLITS.contains(&split) => {
+                    kept.extend(clear_folder(&path, split, |f| is_eval_file(split, f))?)
+                }
                 _ => kept.push(name),
             }
         } else if RUN_FILES.contains(&name.as_str()) || is_squad_prediction(&name) {
@@ -82,20 +79,21 @@ fn is_squad_prediction(name: &str) -> bool {
     })
 }
 
-/// Removes the files of `dir` that `ours` accepts, then `dir` when nothing else is in it; returns the
-/// others as `<dir name>/<name>`.
-fn clear_folder(dir: &Path, ours: impl Fn(&str) -> bool) -> Result<Vec<String>> {
-    let folder = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+/// The entries of `dir` with their names.
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let list = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    list.map(|entry| {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        Ok((entry.path(), entry.file_name().to_string_lossy().into_owned()))
+    })
+    .collect()
+}
+
+/// Removes the files of `dir` (called `folder` in the run folder) that `ours` accepts, then `dir` when
+/// nothing else is in it; returns the others as `<folder>/<name>`.
+fn clear_folder(dir: &Path, folder: &str, ours: impl Fn(&str) -> bool) -> Result<Vec<String>> {
     let mut others = vec![];
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (path, name) in entries(dir)? {
         if path.is_file() && ours(&name) {
             remove_file(&path)?;
         } else {
