@@ -22,7 +22,7 @@ pub enum ModelSource {
 
 impl ModelSource {
     /// Where the model's config comes from, for messages.
-    fn config_label(&self) -> String {
+    pub fn config_label(&self) -> String {
         match self {
             Self::Dir(dir) => dir.join("config.json").display().to_string(),
             Self::Scratch(_) => "config key \"model_config\"".to_string(),

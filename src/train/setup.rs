@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::checkpoints::resumable_checkpoint;
 use crate::config::Config;
+use crate::error::usage_error;
 use crate::model::source::ModelSource;
 use crate::model::{ModelConfig, RawConfig};
 use crate::text::{self, Tokenizer};
@@ -30,6 +31,21 @@ pub fn model_source(cfg: &Config) -> Result<ModelSource> {
         }
         None => bail!("config key \"model_name_or_path\" is empty and no \"model_config\" is given"),
     }
+}
+
+/// Refuses a maximum sequence length (`key`: `max_seq_len`, or squad's `max_seq_length`) longer than
+/// the model's position table: the first long input would fail as an index error mid-run (on CUDA,
+/// a device-side assert that ends the CUDA context). The reference scripts crash there too.
+pub fn check_positions_fit(key: &str, max_len: usize, source: &ModelSource) -> Result<()> {
+    let positions = source.model_config()?.max_position_embeddings;
+    if i64::try_from(max_len).map_or(true, |n| n > positions) {
+        return Err(usage_error(format!(
+            "config key \"{key}\" is {max_len} but the model's max_position_embeddings allows at most {positions} \
+             tokens ({}): lower \"{key}\"",
+            source.config_label()
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a tokenizer whose ids the model's embedding table cannot hold: they would fail as an

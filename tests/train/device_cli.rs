@@ -162,6 +162,30 @@ fn a_vocabulary_larger_than_the_embedding_table_is_refused_before_training() {
     assert!(!dir.path().join("small-vocab").join("checkpoint-1").exists());
 }
 
+/// A maximum length past the position table would fail at the first long input (an index error; on
+/// CUDA a device-side assert), so it is refused before any data is read. 64 itself is fine.
+#[test]
+fn a_max_seq_len_past_the_position_table_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path(), "long", &["max_seq_len=65"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert_eq!(
+        error,
+        "error: config key \"max_seq_len\" is 65 but the model's max_position_embeddings allows at most 64 tokens \
+         (config key \"model_config\"): lower \"max_seq_len\"",
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("examples from"),
+        "refused before reading data: {stderr}"
+    );
+    assert!(!dir.path().join("long").exists());
+    let out = demo(dir.path(), "fits", &["max_seq_len=64", "max_steps=1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 #[test]
 fn version_reports_libtorch_and_cuda() {
     let out = binary().arg("--version").output().unwrap();

@@ -14,12 +14,13 @@ use crate::tasks::seq_cls::features::{read_split, Split};
 use crate::tasks::seq_cls::{task_spec, TaskSpec};
 use crate::text::Tokenizer;
 use crate::train::driver::{self, RunSettings, Saving, Splits};
-use crate::train::setup::{check_vocab_fits, load_tokenizer, model_source};
+use crate::train::setup::{check_positions_fit, check_vocab_fits, load_tokenizer, model_source};
 
 /// Runs the `seq-cls` subcommand for a loaded config.
 pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let spec = task_spec(&cfg.task)?;
     let source = model_source(cfg)?;
+    check_positions_fit("max_seq_len", cfg.max_seq_len, &source)?;
     let tokenizer = load_tokenizer(cfg, &source)?;
     let tok = tokenizer.as_ref();
     // Read and encode everything before anything is written, so bad input leaves no output folder.

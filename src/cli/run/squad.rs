@@ -14,11 +14,12 @@ use crate::tasks::squad::features::{self, Split};
 use crate::tasks::squad::{Decoding, Windows};
 use crate::text::Tokenizer;
 use crate::train::driver::{self, RunSettings, Saving, Splits};
-use crate::train::setup::{check_vocab_fits, load_tokenizer, model_source};
+use crate::train::setup::{check_positions_fit, check_vocab_fits, load_tokenizer, model_source};
 
 /// Runs the `squad` subcommand for a loaded config.
 pub fn run(cfg: &Config, device: Device) -> Result<()> {
     let source = model_source(cfg)?;
+    check_positions_fit("max_seq_length", cfg.max_seq_length, &source)?;
     let tokenizer = load_tokenizer(cfg, &source)?;
     let tok = tokenizer.as_ref();
     let train_split = match cfg.do_train {
