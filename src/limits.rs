@@ -19,6 +19,8 @@ pub const VOCAB_TOKENS: usize = 5_000_000;
 pub const TOKENIZER_JSON_BYTES: u64 = 256 * MIB;
 /// One line of `predict`'s input (a KorQuAD 1.0 context is a few KB; longer contexts only add windows).
 pub const INPUT_LINE_BYTES: u64 = 64 * MIB;
+/// `predict`'s SQuAD-format JSON input (KorQuAD 1.0's files: 3.9 and 38 MB).
+pub const SQUAD_JSON_BYTES: u64 = 1024 * MIB;
 /// A run config (`koelectra-base.json` is about 1 KB).
 pub const RUN_CONFIG_BYTES: u64 = MIB;
 /// The trie of a SentencePiece precompiled charsmap (`nmt_nfkc`'s: 179,200 bytes, checked in 5 ms).

@@ -5,6 +5,7 @@ use super::input::{push_json, Key, Lines, Output};
 use super::{Env, Format, LineTask};
 use crate::device::Upload;
 use crate::infer::{argmax, softmax, Collate};
+use crate::limits;
 use crate::model::heads::{QuestionAnswerer, SequenceClassifier, TokenClassifier};
 use crate::model::source;
 use crate::tasks::ner::{self, NerExample};
@@ -264,7 +265,7 @@ impl<'a> Qa<'a> {
     /// A SQuAD-format JSON input, predicted `chunk` questions at a time, keyed by question id. Gold
     /// answers in the file are not read.
     pub fn predict_json(&self, input: &mut Lines, out: &mut Output, chunk: usize) -> Result<usize> {
-        let bytes = input.rest()?;
+        let bytes = input.rest(limits::SQUAD_JSON_BYTES)?;
         let examples = read_squad_questions(&bytes, &input.name)?;
         log::info!("{}: {} questions", input.name, examples.len());
         for part in examples.chunks(chunk) {

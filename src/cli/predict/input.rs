@@ -24,13 +24,19 @@ impl Lines {
             let file = std::fs::File::open(input).map_err(|e| anyhow!("{input}: cannot open input: {e}"))?;
             (input.into(), Box::new(BufReader::new(file)))
         };
-        Ok(Self {
+        let mut lines = Self::from_reader(name, reader);
+        lines.interactive = input == "-" && std::io::stdin().is_terminal();
+        Ok(lines)
+    }
+
+    fn from_reader(name: String, reader: Box<dyn BufRead>) -> Self {
+        Self {
             name,
             reader,
             number: 0,
             peeked: None,
-            interactive: input == "-" && std::io::stdin().is_terminal(),
-        })
+            interactive: false,
+        }
     }
 
     /// The next line without its terminator (`\n` or `\r\n`; a leading BOM is dropped).
@@ -98,17 +104,23 @@ impl Lines {
         Ok(brace)
     }
 
-    /// Everything not read yet, as bytes.
-    pub fn rest(&mut self) -> Result<Vec<u8>> {
+    /// Everything not read yet, as bytes; refused when over `max` bytes (a stream without end, such
+    /// as `{` followed by `/dev/zero`, would otherwise fill memory).
+    pub fn rest(&mut self, max: u64) -> Result<Vec<u8>> {
         let mut bytes = self
             .peeked
             .take()
             .map(|(_, l)| l + "\n")
             .unwrap_or_default()
             .into_bytes();
-        self.reader
+        let left = (max + 1).saturating_sub(bytes.len() as u64);
+        (&mut self.reader)
+            .take(left)
             .read_to_end(&mut bytes)
             .with_context(|| format!("{}: cannot read input", self.name))?;
+        if bytes.len() as u64 > max {
+            bail!("{}: input larger than {max} bytes; refusing to read it", self.name);
+        }
         Ok(bytes)
     }
 }
@@ -167,4 +179,38 @@ impl Key<'_> {
 pub fn push_json(out: &mut String, map: Map<String, Value>) {
     out.push_str(&Value::Object(map).to_string());
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &'static str) -> Lines {
+        Lines::from_reader("in.json".into(), Box::new(text.as_bytes()))
+    }
+
+    #[test]
+    fn rest_returns_the_peeked_line_and_everything_after_it() {
+        let mut input = lines("{\"data\":\n []}\n");
+        assert!(input.starts_with_brace().unwrap());
+        assert_eq!(input.rest(100).unwrap(), b"{\"data\":\n []}\n");
+    }
+
+    #[test]
+    fn rest_refuses_input_over_its_cap() {
+        let text = "{\"data\":\n []}\n";
+        assert_eq!(lines(text).rest(text.len() as u64).unwrap().len(), text.len());
+        let err = lines(text).rest(text.len() as u64 - 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "in.json: input larger than {} bytes; refusing to read it",
+                text.len() - 1
+            )
+        );
+        // The cap counts the peeked first line too.
+        let mut input = lines(text);
+        assert!(input.starts_with_brace().unwrap());
+        assert!(input.rest(5).is_err());
+    }
 }
