@@ -24,8 +24,8 @@ Examples:
   koelectra-ft ner     --task naver-ner --config koelectra-small.json --set learning_rate=3e-5
   koelectra-ft squad   --task korquad   --config koelectra-base-v3 --device cuda:0
 
-Exit codes: 0 success, 1 any other error, 2 usage or config error, 130 interrupted (Ctrl-C) or 143
-(SIGTERM); after either the run saved a checkpoint to resume from.
+Exit codes: 0 success, 1 any other error, 2 usage or config error, 130 interrupted (Ctrl-C), 143
+(SIGTERM) or 129 (SIGHUP: the terminal closed); after these the run saved a checkpoint to resume from.
 Logging goes to stderr at level info; set RUST_LOG (e.g. RUST_LOG=debug) to change it.";
 
 /// `--version`: ours, libtorch's, and whether CUDA is usable here. Asking CUDA initialises it
@@ -221,7 +221,7 @@ fn one_line(e: &anyhow::Error) -> String {
     escape_controls(&lines.join(": "))
 }
 
-/// 130 for an interrupted run (143 after SIGTERM), 2 for usage/config errors, 1 for the rest.
+/// 130 for an interrupted run (143 after SIGTERM, 129 after SIGHUP), 2 for usage/config errors, 1 for the rest.
 fn exit_code(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
         return interrupt::exit_code() as u8;

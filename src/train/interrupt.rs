@@ -1,6 +1,6 @@
-//! Ctrl-C and SIGTERM: the first one asks the training loop to stop after the current update and
-//! save a resumable checkpoint, then the run exits 130 (SIGINT) or 143 (SIGTERM); a second one exits
-//! at once with its code.
+//! Ctrl-C, SIGTERM and SIGHUP: the first one asks the training loop to stop after the current update
+//! and save a resumable checkpoint, then the run exits 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP: the
+//! terminal or ssh session closed); a second one exits at once with its code.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,45 +9,78 @@ use std::sync::Arc;
 pub const EXIT_CODE: i32 = 130;
 /// Exit code of a run stopped by SIGTERM (128 + 15).
 pub const SIGTERM_EXIT_CODE: i32 = 143;
+/// Exit code of a run stopped by SIGHUP (128 + 1).
+pub const SIGHUP_EXIT_CODE: i32 = 129;
 
-/// Set by the first SIGINT or SIGTERM, and by SIGTERM alone.
-static REQUESTED: std::sync::OnceLock<(Arc<AtomicBool>, Arc<AtomicBool>)> = std::sync::OnceLock::new();
+/// The flag any first signal sets, and one flag per signal with its exit code.
+struct Requested {
+    any: Arc<AtomicBool>,
+    by_signal: Vec<(i32, Arc<AtomicBool>)>,
+}
 
-/// Installs the handlers for SIGINT and SIGTERM (once; later calls do nothing).
+static REQUESTED: std::sync::OnceLock<Requested> = std::sync::OnceLock::new();
+
+/// Installs the handlers (once; later calls do nothing). SIGHUP is left alone when it is ignored
+/// (`nohup`): the run then goes on after the terminal closes, as its user asked.
 pub fn install() -> std::io::Result<()> {
     if REQUESTED.get().is_some() {
         return Ok(());
     }
-    let (any, term) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let signals = [
+    let mut signals = vec![
         (signal_hook::consts::SIGINT, EXIT_CODE),
         (signal_hook::consts::SIGTERM, SIGTERM_EXIT_CODE),
     ];
+    if !is_ignored(signal_hook::consts::SIGHUP) {
+        signals.push((signal_hook::consts::SIGHUP, SIGHUP_EXIT_CODE));
+    }
+    let any = Arc::new(AtomicBool::new(false));
+    let mut by_signal = Vec::new();
     for (signal, code) in signals {
         // Registered first, so it sees the flag before this signal sets it: the second signal exits.
         signal_hook::flag::register_conditional_shutdown(signal, code, Arc::clone(&any))?;
         signal_hook::flag::register(signal, Arc::clone(&any))?;
+        let this = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal, Arc::clone(&this))?;
+        by_signal.push((code, this));
     }
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&term))?;
-    let _ = REQUESTED.set((any, term));
+    let _ = REQUESTED.set(Requested { any, by_signal });
     Ok(())
 }
 
-/// Whether a first SIGINT/SIGTERM has arrived.
-pub fn requested() -> bool {
-    REQUESTED.get().is_some_and(|(any, _)| any.load(Ordering::SeqCst))
-}
-
-/// The exit code of an interrupted run: 143 when a SIGTERM came (a scheduler's stop), else 130.
-pub fn exit_code() -> i32 {
-    match REQUESTED.get() {
-        Some((_, term)) if term.load(Ordering::SeqCst) => SIGTERM_EXIT_CODE,
-        _ => EXIT_CODE,
+/// Whether `signal`'s disposition is `SIG_IGN` (inherited from the parent, as `nohup` sets it).
+fn is_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
+/// Whether a first SIGINT, SIGTERM or SIGHUP has arrived.
+pub fn requested() -> bool {
+    REQUESTED.get().is_some_and(|r| r.any.load(Ordering::SeqCst))
+}
+
+/// The exit code of an interrupted run: 143 after a SIGTERM (a scheduler's stop), 129 after a
+/// SIGHUP, else 130.
+pub fn exit_code() -> i32 {
+    let Some(requested) = REQUESTED.get() else {
+        return EXIT_CODE;
+    };
+    let came = |code: i32| {
+        requested
+            .by_signal
+            .iter()
+            .any(|(c, flag)| *c == code && flag.load(Ordering::SeqCst))
+    };
+    [SIGTERM_EXIT_CODE, SIGHUP_EXIT_CODE]
+        .into_iter()
+        .find(|&code| came(code))
+        .unwrap_or(EXIT_CODE)
+}
+
 /// The error a run stops with after an interrupt; `main` turns it into exit code 130 (143 after
-/// SIGTERM).
+/// SIGTERM, 129 after SIGHUP).
 #[derive(Debug)]
 pub struct Interrupted {
     pub step: i64,

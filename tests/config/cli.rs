@@ -144,7 +144,14 @@ fn completions_cover_every_subcommand() {
 #[test]
 fn help_documents_exit_codes() {
     let help = text(&run(&["--help"]).stdout);
-    for code in ["0 success", "1 any other error", "2 usage", "130 interrupted", "143"] {
+    for code in [
+        "0 success",
+        "1 any other error",
+        "2 usage",
+        "130 interrupted",
+        "143",
+        "129",
+    ] {
         assert!(help.contains(code), "{code} missing from:\n{help}");
     }
 }

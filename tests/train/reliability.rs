@@ -1,5 +1,6 @@
-//! Faults during training: Ctrl-C (exit 130, a resumable checkpoint, `--resume` to the same
-//! weights), NaN losses (a clear error, no NaN checkpoint), and resuming without state.
+//! Faults during training: Ctrl-C, SIGTERM and SIGHUP (exit 130, 143, 129; a resumable checkpoint,
+//! `--resume` to the same weights), NaN losses (a clear error, no NaN checkpoint), and resuming without
+//! state.
 
 use crate::common::*;
 use std::io::{BufRead, BufReader};
@@ -66,7 +67,11 @@ fn interrupted_run(args: &[String], signals: usize) -> Output {
 
 /// Starts training, sends `signal` `signals` times once the loop has begun, returns the finished process.
 fn signalled_run(args: &[String], signals: usize, signal: i32) -> Output {
-    let mut child = command(args)
+    signalled(command(args), signals, signal)
+}
+
+fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
+    let mut child = cmd
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -364,6 +369,39 @@ fn sigterm_saves_a_resumable_checkpoint_and_exits_143() {
     let dir = tempfile::tempdir().unwrap();
     let out = signalled_run(&demo_args(dir.path(), &["save_steps=1"]), 2, libc::SIGTERM);
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+}
+
+/// SIGHUP (the terminal or ssh session closed) saves a resumable checkpoint and exits 129, the
+/// conventional 128 + 1; under `nohup` (SIGHUP ignored when the run starts) the run goes on to the end.
+#[test]
+fn sighup_saves_and_exits_129_unless_nohup_ignores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = signalled_run(&demo_args(dir.path(), &[]), 1, libc::SIGHUP);
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(129), "{log}");
+    assert!(log.contains("interrupted after step"), "{log}");
+    let saved = checkpoints(&dir.path().join("run"));
+    let last = saved.last().expect("a checkpoint");
+    assert!(last.join("optimizer.safetensors").is_file(), "{}", last.display());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command(&demo_args(dir.path(), &[]));
+    // What nohup does before it starts the command.
+    // SAFETY: signal(2) only, between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        })
+    };
+    let out = signalled(cmd, 1, libc::SIGHUP);
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(!log.contains("interrupted"), "{log}");
+    assert_eq!(
+        checkpoints(&dir.path().join("run")).last(),
+        Some(&dir.path().join("run/checkpoint-400"))
+    );
 }
 
 #[test]
