@@ -4,10 +4,15 @@
 //! task, model name and length only).
 //!
 //! Location: `$KOELECTRA_FT_CACHE`, else `$XDG_CACHE_HOME/koelectra-ft`, else
-//! `~/.cache/koelectra-ft`. Set `KOELECTRA_FT_CACHE=off` to disable it.
+//! `~/.cache/koelectra-ft`. Set `KOELECTRA_FT_CACHE=off` to disable it. It is kept under
+//! `$KOELECTRA_FT_CACHE_MAX_MB` (default 4096) by removing the least recently used files.
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The cache's default size cap in MiB (KorNLI's training features for one tokenizer: about 300 MiB).
+const DEFAULT_MAX_MIB: u64 = 4096;
 
 /// Bump when the feature code changes what it produces.
 pub const FEATURE_VERSION: u32 = 1;
@@ -80,6 +85,7 @@ pub fn load_or_build(key: Key, label: &str, build: impl FnOnce() -> Result<Rows>
         match decode(&bytes) {
             Ok(rows) => {
                 log::debug!("{label}: features from cache {}", path.display());
+                mark_used(&path);
                 return Ok((rows, true));
             }
             Err(err) => log::warn!("{label}: ignoring unreadable cache {}: {err:#}", path.display()),
@@ -92,7 +98,83 @@ pub fn load_or_build(key: Key, label: &str, build: impl FnOnce() -> Result<Rows>
     if let Err(err) = stored {
         log::warn!("{label}: cannot write feature cache {}: {err:#}", path.display());
     }
+    evict(&dir, max_bytes(), &path);
     Ok((rows, false))
+}
+
+/// `$KOELECTRA_FT_CACHE_MAX_MB` in bytes (a value that is not a number is warned about, once, and
+/// ignored).
+fn max_bytes() -> u64 {
+    static MAX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *MAX.get_or_init(read_max_bytes)
+}
+
+fn read_max_bytes() -> u64 {
+    let mib = match std::env::var("KOELECTRA_FT_CACHE_MAX_MB") {
+        Ok(v) => v.trim().parse().unwrap_or_else(|_| {
+            log::warn!("KOELECTRA_FT_CACHE_MAX_MB={v:?} is not a whole number of MiB; using {DEFAULT_MAX_MIB}");
+            DEFAULT_MAX_MIB
+        }),
+        Err(_) => DEFAULT_MAX_MIB,
+    };
+    mib.saturating_mul(1 << 20)
+}
+
+/// Sets a cache file's modification time to now: eviction goes by it, oldest first.
+fn mark_used(path: &Path) {
+    if let Ok(file) = std::fs::File::options().write(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes the least recently used cache files (`<sha256 hex>.bin` only: the folder may be one the
+/// user shares with other files) until `dir` holds at most `max` bytes of them; `keep`, the file just
+/// written, stays. Failures are logged: the cache is an optimisation, never a reason to stop.
+fn evict(dir: &Path, max: u64, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+        .filter_map(|e| {
+            let entry = e.ok()?;
+            let name = entry.file_name();
+            let hex = name.to_str()?.strip_suffix(".bin")?;
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            let meta = entry.metadata().ok().filter(|m| m.is_file())?;
+            Some((meta.modified().ok()?, meta.len(), entry.path()))
+        })
+        .collect();
+    let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+    if total <= max {
+        return;
+    }
+    files.sort();
+    let (mut removed, mut freed) = (0, 0);
+    for (_, len, path) in files {
+        if total <= max {
+            break;
+        }
+        if path == keep {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                total -= len;
+                removed += 1;
+                freed += len;
+            }
+            Err(err) => log::warn!("cannot remove cache file {}: {err}", path.display()),
+        }
+    }
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    log::info!(
+        "feature cache {} over {:.0} MiB: removed the {removed} least recently used file(s), {:.1} MiB",
+        dir.display(),
+        mib(max),
+        mib(freed)
+    );
 }
 
 const MAGIC: &[u8; 8] = b"KEFTFC01";
@@ -157,6 +239,39 @@ mod tests {
         let bytes = encode(&rows);
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(b"garbage").is_err());
+    }
+
+    #[test]
+    fn eviction_removes_the_least_recently_used_cache_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = |c: char| format!("{}.bin", c.to_string().repeat(64));
+        let write = |file: &str, len: usize, age_s: u64| {
+            let path = dir.path().join(file);
+            std::fs::write(&path, vec![0u8; len]).unwrap();
+            let when = SystemTime::now() - std::time::Duration::from_secs(age_s);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+            path
+        };
+        let oldest = write(&name('a'), 100, 300);
+        let used = write(&name('b'), 100, 200);
+        let newer = write(&name('c'), 100, 100);
+        let just_written = write(&name('d'), 100, 400);
+        let user_file = write("notes.bin", 1000, 900);
+        mark_used(&used);
+        // 400 bytes of cache files; the cap keeps 250: the two oldest go, but never the new file.
+        evict(dir.path(), 250, &just_written);
+        let left: Vec<bool> = [&oldest, &used, &newer, &just_written, &user_file]
+            .iter()
+            .map(|p| p.exists())
+            .collect();
+        assert_eq!(left, [false, true, false, true, true]);
+        evict(dir.path(), 0, &just_written);
+        assert!(!used.exists() && just_written.exists() && user_file.exists());
     }
 
     #[test]
