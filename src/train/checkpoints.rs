@@ -354,9 +354,95 @@ pub fn resume_point(dir: &Path) -> Result<Option<(Position, PathBuf)>> {
     Ok(Some((position, optimizer)))
 }
 
+/// The run config keys that shape the training trajectory: a resume with any of them changed no
+/// longer continues the run it resumes (the batch size also moves the saved loop position).
+const TRAJECTORY_KEYS: &[&str] = &[
+    "task",
+    "train_file",
+    "model_type",
+    "model_config",
+    "do_lower_case",
+    "max_seq_len",
+    "max_seq_length",
+    "doc_stride",
+    "max_query_length",
+    "num_train_epochs",
+    "max_steps",
+    "train_batch_size",
+    "gradient_accumulation_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_proportion",
+    "warmup_steps",
+    "weight_decay",
+    "adam_epsilon",
+    "max_grad_norm",
+    "seed",
+    "group_by_length",
+    "token_packing",
+    "bf16",
+    "fp16",
+    "full_determinism",
+];
+
+/// Warns in one line when the run's settings (`now`, the run config as JSON) differ from those of
+/// the checkpoint it resumes (its `training_args.json`) in a key that shapes training. A change
+/// may be meant (a lower learning rate after a NaN stop), so it is not refused.
+pub fn warn_changed_settings(checkpoint: &Path, now: &serde_json::Value) {
+    let path = checkpoint.join("training_args.json");
+    let then = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let Some(then) = then else {
+        log::warn!("{}: unreadable; cannot check that the settings match", path.display());
+        return;
+    };
+    let changed = changed_settings(&then, now);
+    if !changed.is_empty() {
+        log::warn!(
+            "resuming with settings that differ from {}: {}; the result will not be the uninterrupted run's",
+            path.display(),
+            changed.join(", ")
+        );
+    }
+}
+
+/// `key old -> new` for each trajectory key whose value differs (a key the checkpoint lacks, from
+/// an older version, is not counted).
+fn changed_settings(then: &serde_json::Value, now: &serde_json::Value) -> Vec<String> {
+    let shown = |v: &serde_json::Value| match v {
+        serde_json::Value::Object(_) | serde_json::Value::Array(_) => "{...}".to_string(),
+        v => v.to_string(),
+    };
+    TRAJECTORY_KEYS
+        .iter()
+        .filter_map(|&key| {
+            let (a, b) = (then.get(key)?, now.get(key)?);
+            (a != b).then(|| format!("{key} {} -> {}", shown(a), shown(b)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_settings_names_trajectory_keys_only() {
+        let then = serde_json::json!({
+            "train_batch_size": 32, "learning_rate": 0.001, "seed": 42, "logging_steps": 20,
+            "model_config": {"hidden_size": 128}, "ckpt_dir": "/a"
+        });
+        let now = serde_json::json!({
+            "train_batch_size": 16, "learning_rate": 1e-3, "seed": 42, "logging_steps": 50,
+            "model_config": {"hidden_size": 256}, "ckpt_dir": "/b", "warmup_steps": 10
+        });
+        assert_eq!(
+            changed_settings(&then, &now),
+            ["model_config {...} -> {...}", "train_batch_size 32 -> 16"]
+        );
+        assert!(changed_settings(&then, &then).is_empty());
+    }
 
     #[test]
     fn both_trainer_state_layouts_give_the_position() {

@@ -3,7 +3,8 @@
 //! through [`TaskModel`]; what the driver needs from the run config is resolved once into
 //! [`RunSettings`].
 use super::checkpoints::{
-    check_output_space, list_checkpoints, prepare_output_dir, read_history, resume_point, CheckpointWriter, History,
+    check_output_space, list_checkpoints, prepare_output_dir, read_history, resume_point, warn_changed_settings,
+    CheckpointWriter, History,
 };
 use super::optim::AdamW;
 use super::schedule::ScheduleKind;
@@ -276,13 +277,16 @@ fn train<T: TaskModel>(
         ModelSource::Dir(dir) => resume_point(dir)?,
         ModelSource::Scratch(_) => None,
     };
-    if let Some((pos, _)) = &resume {
+    if let Some((pos, optimizer_file)) = &resume {
         log::info!(
             "resuming at step {} (epoch {}, batch {})",
             pos.global_step,
             pos.epoch,
             pos.next_batch
         );
+        if let Some(checkpoint) = optimizer_file.parent() {
+            warn_changed_settings(checkpoint, &settings.training_args);
+        }
     }
     let history = match &resume {
         Some((_, optimizer_file)) => optimizer_file.parent().map(read_history).unwrap_or_default(),

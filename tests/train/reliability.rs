@@ -129,6 +129,7 @@ fn ctrl_c_saves_a_checkpoint_exits_130_and_resume_reaches_the_same_weights() {
         "{}",
         stderr(&resumed)
     );
+    assert!(!stderr(&resumed).contains("differ"), "{}", stderr(&resumed));
     let got = weights(&cut_dir.join("run/checkpoint-400"));
     assert_eq!(got.len(), reference.len());
     for ((name, a), (_, b)) in reference.iter().zip(&got) {
@@ -366,6 +367,17 @@ fn sigterm_saves_a_resumable_checkpoint_and_exits_143() {
     let saved = checkpoints(&dir.path().join("run"));
     let last = saved.last().expect("a checkpoint");
     assert!(last.join("optimizer.safetensors").is_file(), "{}", last.display());
+    // Resuming with a changed batch size is allowed, with a warning naming the change.
+    let mut resume = demo_args(dir.path(), &["train_batch_size=16"]);
+    resume.push("--resume".into());
+    let resumed = run(&resume);
+    let log = stderr(&resumed);
+    assert!(resumed.status.success(), "{log}");
+    let warning = format!(
+        "resuming with settings that differ from {}: train_batch_size 32 -> 16;",
+        last.join("training_args.json").display()
+    );
+    assert!(log.contains(&warning), "{log}");
     let dir = tempfile::tempdir().unwrap();
     let out = signalled_run(&demo_args(dir.path(), &["save_steps=1"]), 2, libc::SIGTERM);
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
