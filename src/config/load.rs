@@ -147,10 +147,45 @@ fn apply_overrides(map: &mut Map<String, Value>, overrides: &[String], sources: 
             .split_once('=')
             .ok_or_else(|| usage_error(format!("{label}: expected KEY=VALUE")))?;
         let key = key.trim();
+        if let Some((object, field)) = key.split_once('.') {
+            set_field(map, object, field, text, &label)?;
+            sources.overrides.insert(object.to_string(), label);
+            continue;
+        }
         let kind = key_kind(key).ok_or_else(|| unknown_key(&label, key))?;
         map.insert(key.to_string(), override_value(kind, text));
         sources.overrides.insert(key.to_string(), label);
     }
+    Ok(())
+}
+
+/// `--set model_config.hidden_size=256`: one field of an object key, the rest kept (a null or
+/// absent object starts empty). The value is JSON when it parses, else a string.
+fn set_field(map: &mut Map<String, Value>, object: &str, field: &str, text: &str, label: &str) -> Result<()> {
+    if key_kind(object) != Some(KeyKind::OptObject) {
+        return Err(match key_kind(object) {
+            Some(_) => usage_error(format!(
+                "{label}: config key {object:?} is not an object; KEY.FIELD=VALUE sets a field of \"model_config\""
+            )),
+            None => unknown_key(label, object),
+        });
+    }
+    if field.is_empty() || field.contains('.') {
+        return Err(usage_error(format!(
+            "{label}: expected {object}.FIELD=VALUE with one field name"
+        )));
+    }
+    let slot = map.entry(object.to_string()).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Object(Map::new());
+    }
+    let Value::Object(fields) = slot else {
+        return Err(usage_error(format!(
+            "{label}: config key {object:?} is not a JSON object"
+        )));
+    };
+    let value = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()));
+    fields.insert(field.to_string(), value);
     Ok(())
 }
 
@@ -257,6 +292,13 @@ fn check(s: &Sources, key: &str, ok: bool, what: &str, got: impl fmt::Debug) -> 
 /// A model comes from `model_name_or_path`, or from `model_config` plus `vocab_file`.
 fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
     if !c.model_name_or_path.is_empty() {
+        // A config file may keep a model_config for runs from scratch; an override is meant to act.
+        if let Some(label) = s.overrides.get("model_config") {
+            return Err(usage_error(format!(
+                "{label}: config key \"model_config\" has no effect when \"model_name_or_path\" is set (the \
+                 model folder's config.json defines the model)"
+            )));
+        }
         return Ok(());
     }
     let file = &s.file;

@@ -147,6 +147,56 @@ fn set_overrides_float_bool_string_and_int() {
 }
 
 #[test]
+fn set_with_a_dot_overrides_one_field_of_model_config() {
+    let sets = [
+        "model_config.hidden_size=96",
+        "model_config.num_hidden_layers=3",
+        "model_config.note=x",
+    ]
+    .map(String::from)
+    .to_vec();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templated.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let cfg = parse_config("templated.json", &text, &sets).expect("load");
+    let model = cfg.model_config.expect("model_config");
+    assert_eq!(model["hidden_size"], 96);
+    assert_eq!(model["num_hidden_layers"], 3);
+    assert_eq!(model["note"], "x");
+    assert_eq!(model["vocab_size"], 884, "the other fields stay");
+    // A config without model_config gets one with the field.
+    let sets = [
+        "model_name_or_path=",
+        "vocab_file=vocab.txt",
+        "model_config.hidden_size=96",
+    ]
+    .map(String::from);
+    let cfg = load_config("nsmc", "koelectra-small.json", None, &sets).expect("load");
+    assert_eq!(
+        cfg.model_config.expect("model_config"),
+        serde_json::json!({"hidden_size": 96})
+    );
+    let bad = |s: &str| {
+        let err = load_config("nsmc", "koelectra-small.json", None, &[s.to_string()]).expect_err(s);
+        format!("{err:#}")
+    };
+    assert_eq!(
+        bad("seed.x=1"),
+        "--set seed.x=1: config key \"seed\" is not an object; KEY.FIELD=VALUE sets a field of \"model_config\""
+    );
+    assert!(bad("modle_config.x=1").contains("did you mean \"model_config\""));
+    assert!(bad("model_config.=1").contains("expected model_config.FIELD=VALUE"));
+    // koelectra-small.json names a pretrained model, whose config.json the override could not change.
+    let sets = [
+        "model_name_or_path=monologg/koelectra-small-discriminator",
+        "model_config.hidden_size=96",
+    ];
+    let err = load_config("nsmc", "koelectra-small.json", None, &sets.map(String::from)).expect_err("no effect");
+    assert!(
+        format!("{err:#}").starts_with("--set model_config.hidden_size=96: config key \"model_config\" has no effect")
+    );
+}
+
+#[test]
 fn set_errors_name_the_argument() {
     let bad = |s: &str| {
         let sets = vec![s.to_string()];
