@@ -17,7 +17,7 @@ pub mod weights;
 
 use std::collections::HashMap;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use tch::{nn, Tensor};
 
@@ -253,12 +253,26 @@ pub enum RawConfig<'a> {
 }
 
 impl RawConfig<'_> {
-    /// The object as a family's serde config struct (ranges are the caller's to check).
-    pub fn parse<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+    /// The object as a family's serde config struct (ranges are the caller's to check). A wrong
+    /// type names its field (`field "hidden_size": invalid type: string "abc", expected i64`).
+    pub fn parse<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         match self {
-            RawConfig::Text(text) => serde_json::from_str(text),
-            RawConfig::Value(value) => serde_json::from_value(value),
+            RawConfig::Text(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let parsed = serde_path_to_error::deserialize(&mut de).map_err(with_field)?;
+                de.end()?;
+                Ok(parsed)
+            }
+            RawConfig::Value(value) => serde_path_to_error::deserialize(value).map_err(with_field),
         }
+    }
+}
+
+fn with_field(e: serde_path_to_error::Error<serde_json::Error>) -> anyhow::Error {
+    let path = e.path().to_string();
+    match path.as_str() {
+        "." => anyhow::Error::new(e.into_inner()),
+        _ => anyhow!("field {path:?}: {}", e.into_inner()),
     }
 }
 

@@ -512,6 +512,22 @@ fn configs_read_with_hf_defaults() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("pad_token_id 1"), "{err}");
+    // A field of the wrong type is named, with its line in a file (in a run config's model_config, without).
+    let err = ModelConfig::read(RawConfig::Text(
+        "{\n  \"model_type\": \"bert\",\n  \"hidden_size\": \"768\"\n}",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "field \"hidden_size\": invalid type: string \"768\", expected i64 at line 3 column 22"
+    );
+    let value = serde_json::json!({"num_hidden_layers": 2.5});
+    let err = ModelConfig::read(RawConfig::Value(value)).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "field \"num_hidden_layers\": invalid type: floating point `2.5`, expected i64"
+    );
     // Configs of old transformers versions have no model_type: the architecture tells the family.
     for (arch, family) in [
         ("DistilBertModel", &distilbert::FAMILY),
