@@ -122,8 +122,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with code 0; usage errors to stderr with code 2.
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            let printed = e.print();
+            let code = u8::try_from(e.exit_code()).unwrap_or(2);
+            return match printed {
+                // Help or version into a full disk fails as the listings do; a closed pipe does not.
+                Err(err) if code == 0 && err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {err}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::from(code),
+            };
         }
     };
     init_logging(cli.quiet());
@@ -239,10 +248,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::SeqCls(args) => run_task(TaskKind::SeqCls, &args),
         Command::Ner(args) => run_task(TaskKind::Ner, &args),
         Command::Squad(args) => run_task(TaskKind::Squad, &args),
-        Command::Configs => {
-            koelectra_ft::io::stdout::print_line(&config::embedded_config_names().join("\n"));
-            Ok(())
-        }
+        Command::Configs => koelectra_ft::io::stdout::print_line(&config::embedded_config_names().join("\n")),
         Command::Predict(args) => {
             set_threads();
             predict::run(&args)
@@ -250,8 +256,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Data(args) => data::run(&args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "koelectra-ft", &mut std::io::stdout());
-            Ok(())
+            // Into memory first: clap_complete panics on a write error (a closed pipe, a full disk).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "koelectra-ft", &mut script);
+            koelectra_ft::io::stdout::print(&String::from_utf8_lossy(&script))
         }
     }
 }

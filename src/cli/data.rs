@@ -78,10 +78,7 @@ pub fn run(args: &DataArgs) -> Result<()> {
             }
             fetch_files(&fetch.task, &fetch.data_dir, &data_endpoint())
         }
-        DataCommand::List(list) => {
-            list_files(&list.data_dir);
-            Ok(())
-        }
+        DataCommand::List(list) => list_files(&list.data_dir),
     }
 }
 
@@ -189,7 +186,7 @@ pub fn file_state(data_dir: &Path, file: &DataFile) -> Result<FileState> {
 }
 
 /// `data list`: one line per file, then a count; never fails for missing or bad files.
-fn list_files(data_dir: &Path) {
+fn list_files(data_dir: &Path) -> Result<()> {
     let (mut present, mut missing, mut corrupt) = (0, 0, 0);
     for file in manifest() {
         let key = format!("{}/{}", file.task, file.name);
@@ -215,7 +212,7 @@ fn list_files(data_dir: &Path) {
                 format!("corrupt (unreadable: {})", format!("{e:#}").replace('\n', " "))
             }
         };
-        stdout::print_line(&format!("{key:<40} {text}"));
+        stdout::print_line(&format!("{key:<40} {text}"))?;
     }
     stdout::print_line(&format!(
         "{present} present, {missing} missing, {corrupt} corrupt under {}{}",
@@ -228,7 +225,7 @@ fn list_files(data_dir: &Path) {
         } else {
             String::new()
         }
-    ));
+    ))
 }
 
 /// `data fetch`: every file of `task` (or `all`), each verified; fails after trying them all when
@@ -246,9 +243,9 @@ pub fn fetch_files(task: &str, data_dir: &Path, endpoint: &str) -> Result<()> {
     for file in files.iter().copied() {
         let key = format!("{}/{}", file.task, file.name);
         match download::fetch(&agent, &download_of(file, data_dir, endpoint)) {
-            Ok(Fetched::AlreadyPresent) => stdout::print_line(&format!("{key}: ok, already present")),
+            Ok(Fetched::AlreadyPresent) => stdout::print_line(&format!("{key}: ok, already present"))?,
             Ok(Fetched::Downloaded { bytes }) => {
-                stdout::print_line(&format!("{key}: downloaded and verified ({bytes} bytes)"))
+                stdout::print_line(&format!("{key}: downloaded and verified ({bytes} bytes)"))?
             }
             Err(e) => errors.push(e),
         }

@@ -578,6 +578,5 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             args.runs.len()
         );
     }
-    stdout::print(&render(&runs, args.format, args.which));
-    Ok(())
+    stdout::print(&render(&runs, args.format, args.which))
 }

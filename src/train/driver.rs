@@ -416,7 +416,7 @@ fn final_pass<T: TaskModel>(
 
 fn print_result(split: &str, what: &str, metrics: &Metrics) {
     let shown: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
-    stdout::print_line(&format!("{split} ({what}): {}", shown.join(", ")));
+    stdout::print_line_or_warn(&format!("{split} ({what}): {}", shown.join(", ")));
 }
 
 impl RunContext<'_> {

@@ -53,6 +53,7 @@ fn listings_into_a_closed_pipe_end_quietly() {
         &["configs"][..],
         &["data", "list", "--data-dir", &data_dir],
         &["report", &run],
+        &["completions", "bash"],
     ] {
         let mut child = binary()
             .args(args)
@@ -68,6 +69,41 @@ fn listings_into_a_closed_pipe_end_quietly() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// A listing that cannot be written (`> table.md` on a full disk) fails with one line and exit 1, so
+/// a script notices; it used to warn and exit 0 (completions: panic, exit 101).
+#[test]
+fn listings_into_a_full_disk_fail() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data_dir = data.path().display().to_string();
+    let run = crate::common::root().join("tests/fixtures/report/base-v3-nsmc");
+    let run = run.display().to_string();
+    for args in [
+        &["configs"][..],
+        &["data", "list", "--data-dir", &data_dir],
+        &["report", &run],
+        &["completions", "bash"],
+        &["--help"],
+        &["--version"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = binary()
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(full)
+            .output()
+            .expect("run koelectra-ft");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr, "error: cannot write to stdout: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
     }
 }
 
