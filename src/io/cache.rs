@@ -263,7 +263,8 @@ mod tests {
         let just_written = write(&name('d'), 100, 400);
         let user_file = write("notes.bin", 1000, 900);
         mark_used(&used);
-        // 400 bytes of cache files; the cap keeps 250: the two oldest go, but never the new file.
+        // 400 bytes of cache files and a cap of 250: the two least recently used go (`b` was just
+        // used, the new file is older than all but is kept).
         evict(dir.path(), 250, &just_written);
         let left: Vec<bool> = [&oldest, &used, &newer, &just_written, &user_file]
             .iter()
