@@ -1,6 +1,7 @@
 //! The built binary: help, config listing, one-line config errors with exit code 2.
 
 use crate::common::{binary, text};
+use std::path::Path;
 use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
@@ -43,20 +44,30 @@ fn configs_lists_embedded_names() {
 
 /// `koelectra-ft configs | head -1`, `data list | head`, `report ... | head`: a reader that is gone before the listing is
 /// written ends it quietly (exit 0), not with a "failed printing to stdout" panic (exit 101).
+/// The subcommands that print a listing (`data list` of the empty folder `data_dir`), and `--help`
+/// and `--version`.
+fn listings(data_dir: &Path) -> Vec<Vec<String>> {
+    let run = crate::common::root().join("tests/fixtures/report/base-v3-nsmc");
+    let data_dir = data_dir.display().to_string();
+    [
+        vec!["configs"],
+        vec!["data", "list", "--data-dir", &data_dir],
+        vec!["report", &run.display().to_string()],
+        vec!["completions", "bash"],
+        vec!["--help"],
+        vec!["--version"],
+    ]
+    .iter()
+    .map(|args| args.iter().map(|a| a.to_string()).collect())
+    .collect()
+}
+
 #[test]
 fn listings_into_a_closed_pipe_end_quietly() {
     let data = tempfile::tempdir().expect("tempdir");
-    let data_dir = data.path().display().to_string();
-    let run = crate::common::root().join("tests/fixtures/report/base-v3-nsmc");
-    let run = run.display().to_string();
-    for args in [
-        &["configs"][..],
-        &["data", "list", "--data-dir", &data_dir],
-        &["report", &run],
-        &["completions", "bash"],
-    ] {
+    for args in listings(data.path()) {
         let mut child = binary()
-            .args(args)
+            .args(&args)
             .env_remove("RUST_LOG")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -77,23 +88,13 @@ fn listings_into_a_closed_pipe_end_quietly() {
 #[test]
 fn listings_into_a_full_disk_fail() {
     let data = tempfile::tempdir().expect("tempdir");
-    let data_dir = data.path().display().to_string();
-    let run = crate::common::root().join("tests/fixtures/report/base-v3-nsmc");
-    let run = run.display().to_string();
-    for args in [
-        &["configs"][..],
-        &["data", "list", "--data-dir", &data_dir],
-        &["report", &run],
-        &["completions", "bash"],
-        &["--help"],
-        &["--version"],
-    ] {
+    for args in listings(data.path()) {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
         let out = binary()
-            .args(args)
+            .args(&args)
             .env_remove("RUST_LOG")
             .stdout(full)
             .output()
