@@ -70,6 +70,19 @@ fn signalled_run(args: &[String], signals: usize, signal: i32) -> Output {
     signalled(command(args), signals, signal)
 }
 
+/// The run's command with SIGHUP's disposition set to `action` (`SIG_DFL` or `SIG_IGN`) in the child.
+fn with_sighup(args: &[String], action: libc::sighandler_t) -> Command {
+    let mut cmd = command(args);
+    // SAFETY: signal(2) only, between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            libc::signal(libc::SIGHUP, action);
+            Ok(())
+        })
+    };
+    cmd
+}
+
 fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
     let mut child = cmd
         .stderr(Stdio::piped())
@@ -388,7 +401,8 @@ fn sigterm_saves_a_resumable_checkpoint_and_exits_143() {
 #[test]
 fn sighup_saves_and_exits_129_unless_nohup_ignores_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = signalled_run(&demo_args(dir.path(), &[]), 1, libc::SIGHUP);
+    // The default disposition, whatever this test inherited (CI may itself run under nohup).
+    let out = signalled(with_sighup(&demo_args(dir.path(), &[]), libc::SIG_DFL), 1, libc::SIGHUP);
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(129), "{log}");
     assert!(log.contains("interrupted after step"), "{log}");
@@ -397,16 +411,8 @@ fn sighup_saves_and_exits_129_unless_nohup_ignores_it() {
     assert!(last.join("optimizer.safetensors").is_file(), "{}", last.display());
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = command(&demo_args(dir.path(), &[]));
     // What nohup does before it starts the command.
-    // SAFETY: signal(2) only, between fork and exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-            libc::signal(libc::SIGHUP, libc::SIG_IGN);
-            Ok(())
-        })
-    };
-    let out = signalled(cmd, 1, libc::SIGHUP);
+    let out = signalled(with_sighup(&demo_args(dir.path(), &[]), libc::SIG_IGN), 1, libc::SIGHUP);
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
     assert!(!log.contains("interrupted"), "{log}");
