@@ -329,6 +329,12 @@ impl ModelConfig {
         (family.read_config)(raw)
     }
 
+    /// Whether inputs of `max_len` tokens fit the position table (a longer one fails as an index
+    /// error at the first long input; on CUDA, a device-side assert).
+    pub fn covers_length(&self, max_len: usize) -> bool {
+        i64::try_from(max_len).is_ok_and(|n| n <= self.max_position_embeddings)
+    }
+
     /// A value of the original config.json.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.json.get(key)

@@ -37,8 +37,9 @@ pub fn model_source(cfg: &Config) -> Result<ModelSource> {
 /// the model's position table: the first long input would fail as an index error mid-run (on CUDA,
 /// a device-side assert that ends the CUDA context). The reference scripts crash there too.
 pub fn check_positions_fit(key: &str, max_len: usize, source: &ModelSource) -> Result<()> {
-    let positions = source.model_config()?.max_position_embeddings;
-    if i64::try_from(max_len).map_or(true, |n| n > positions) {
+    let model = source.model_config()?;
+    if !model.covers_length(max_len) {
+        let positions = model.max_position_embeddings;
         return Err(usage_error(format!(
             "config key \"{key}\" is {max_len} but the model's max_position_embeddings allows at most {positions} \
              tokens ({}): lower \"{key}\"",

@@ -87,8 +87,8 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         cfg.eval_batch_size = n;
     }
     let max_len = if qa { cfg.max_seq_length } else { cfg.max_seq_len };
-    let max_positions = checkpoint.model.max_position_embeddings;
-    if i64::try_from(max_len).map_or(true, |n| n > max_positions) {
+    if !checkpoint.model.covers_length(max_len) {
+        let max_positions = checkpoint.model.max_position_embeddings;
         return Err(config::usage_error(format!(
             "maximum sequence length {max_len} exceeds the model's max_position_embeddings {max_positions}"
         )));
