@@ -237,6 +237,19 @@ fn seq_cls_labels_match_the_evaluation() {
         error_line(&short),
         "error: cannot encode the input with max_seq_len 2: max_length 2 leaves no room for the 3 special tokens"
     );
+    // Longer than the position table (512): refused before any input is read, naming the source.
+    let long = predict(&model, &["--max-seq-len", "513"], Some("a\tb\n"));
+    assert_eq!(long.status.code(), Some(2), "{long:?}");
+    let expected = format!(
+        "error: --max-seq-len 513 is longer than the model's max_position_embeddings allows (512 tokens, {}): \
+         pass --max-seq-len 512 or less",
+        model.join("config.json").display()
+    );
+    assert!(String::from_utf8_lossy(&long.stderr).contains(&expected), "{long:?}");
+    assert!(long.stdout.is_empty());
+    assert!(predict(&model, &["--max-seq-len", "512"], Some("a\tb\n"))
+        .status
+        .success());
     // A shared checkpoint's training_args.json is checked as a run config is.
     let edited = dir.path().join("edited");
     std::fs::create_dir(&edited).unwrap();
@@ -256,6 +269,13 @@ fn seq_cls_labels_match_the_evaluation() {
             args_path.display()
         )
     );
+    args["eval_batch_size"] = 8.into();
+    args["max_seq_len"] = 600.into();
+    std::fs::write(&args_path, args.to_string()).unwrap();
+    let long = predict(&edited, &[], Some("a\tb\n"));
+    assert_eq!(long.status.code(), Some(2), "{long:?}");
+    let expected = format!("error: the run's max_seq_len 600 ({}) is longer", args_path.display());
+    assert!(String::from_utf8_lossy(&long.stderr).contains(&expected), "{long:?}");
     std::fs::copy(model.join("training_args.json"), &args_path).unwrap();
     // id2label must name every output of the head once: a repeated name would have merged two
     // probabilities in the output.

@@ -42,11 +42,17 @@ impl FineTuned {
             _ => text::load_dir(dir)?,
         };
         let run = trained.unwrap_or_else(|| {
-            log::info!("{}: no training_args.json, using default lengths", dir.display());
-            Config {
-                do_lower_case: tokenizer.do_lower_case(),
-                ..Config::default()
-            }
+            let run = default_run(&model, tokenizer.do_lower_case());
+            let length = if head == HeadKind::QuestionAnswering {
+                run.max_seq_length
+            } else {
+                run.max_seq_len
+            };
+            log::info!(
+                "{}: no training_args.json, using the default length {length}",
+                dir.display()
+            );
+            run
         });
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -55,6 +61,19 @@ impl FineTuned {
             tokenizer,
             run,
         })
+    }
+}
+
+/// The run config of a checkpoint without `training_args.json`: the defaults, with the lengths
+/// (128; squad 512) cut to what the model's position table covers.
+fn default_run(model: &ModelConfig, do_lower_case: bool) -> Config {
+    let defaults = Config::default();
+    let positions = usize::try_from(model.max_position_embeddings).unwrap_or(0);
+    Config {
+        do_lower_case,
+        max_seq_len: defaults.max_seq_len.min(positions),
+        max_seq_length: defaults.max_seq_length.min(positions),
+        ..defaults
     }
 }
 
@@ -96,4 +115,29 @@ fn training_args(dir: &Path) -> Result<Option<Config>> {
     serde_json::from_value(Value::Object(known))
         .map(Some)
         .with_context(|| format!("{}: not a run config", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RawConfig;
+
+    fn model(positions: i64) -> ModelConfig {
+        let json = serde_json::json!({"model_type": "electra", "max_position_embeddings": positions});
+        ModelConfig::read(RawConfig::Value(json)).expect("a valid ELECTRA config")
+    }
+
+    #[test]
+    fn default_lengths_are_cut_to_the_position_table() {
+        let short = default_run(&model(64), true);
+        assert_eq!((short.max_seq_len, short.max_seq_length), (64, 64));
+        assert!(short.do_lower_case);
+        let long = default_run(&model(1024), false);
+        let defaults = Config::default();
+        assert_eq!(
+            (long.max_seq_len, long.max_seq_length),
+            (defaults.max_seq_len, defaults.max_seq_length)
+        );
+        assert_eq!((defaults.max_seq_len, defaults.max_seq_length), (128, 512));
+    }
 }

@@ -71,6 +71,32 @@ fn positive(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+/// Refuses a maximum length past the model's position table, naming where it came from: the flag,
+/// or the run's `training_args.json` (an edited or foreign one; the run itself was refused).
+fn check_length_fits(checkpoint: &FineTuned, max_len: usize, from_flag: bool) -> Result<()> {
+    if checkpoint.model.covers_length(max_len) {
+        return Ok(());
+    }
+    let positions = checkpoint.model.max_position_embeddings;
+    let config = checkpoint.dir.join("config.json");
+    let source = if from_flag {
+        format!("--max-seq-len {max_len}")
+    } else {
+        let key = if checkpoint.head == HeadKind::QuestionAnswering {
+            "max_seq_length"
+        } else {
+            "max_seq_len"
+        };
+        let args = checkpoint.dir.join("training_args.json");
+        format!("the run's {key} {max_len} ({})", args.display())
+    };
+    Err(config::usage_error(format!(
+        "{source} is longer than the model's max_position_embeddings allows ({positions} tokens, {}): \
+         pass --max-seq-len {positions} or less",
+        config.display()
+    )))
+}
+
 /// Runs `koelectra-ft predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
     let started = Instant::now();
@@ -87,12 +113,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         cfg.eval_batch_size = n;
     }
     let max_len = if qa { cfg.max_seq_length } else { cfg.max_seq_len };
-    if !checkpoint.model.covers_length(max_len) {
-        let max_positions = checkpoint.model.max_position_embeddings;
-        return Err(config::usage_error(format!(
-            "maximum sequence length {max_len} exceeds the model's max_position_embeddings {max_positions}"
-        )));
-    }
+    check_length_fits(&checkpoint, max_len, args.max_seq_len.is_some())?;
     let device = config::resolve_device(args.device.as_deref(), false)?;
     config::check_device(device)?;
     log::info!(
