@@ -119,15 +119,61 @@ fn read_config_file(path: &Path) -> Result<(String, String)> {
     }
 }
 
-/// JSON text -> top-level object; syntax errors name line and column.
+/// JSON text -> top-level object; syntax errors name line and column. A leading byte order mark
+/// (some Windows editors write one) is skipped. A key given twice keeps its last value, as Python's
+/// `json` does, with a warning: the earlier value was likely meant to be edited, not shadowed.
 fn parse_json(label: &str, text: &str) -> Result<Map<String, Value>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(label, &e))?;
     match value {
-        Value::Object(map) => Ok(map),
+        Value::Object(map) => {
+            for key in repeated_keys(text) {
+                log::warn!("{label}: config key {key:?} is given more than once; the last value is used");
+            }
+            Ok(map)
+        }
         other => Err(usage_error(format!(
             "{label}: a config must be a JSON object, got {}",
             short_json(&other)
         ))),
+    }
+}
+
+/// The top-level keys that a JSON object gives more than once, each once, in file order.
+fn repeated_keys(text: &str) -> Vec<String> {
+    let Ok(KeysInOrder(keys)) = serde_json::from_str(text) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut repeated = Vec::new();
+    for key in keys {
+        if !seen.insert(key.clone()) && !repeated.contains(&key) {
+            repeated.push(key);
+        }
+    }
+    repeated
+}
+
+/// The top-level keys of a JSON object in file order, repeats included (a `Map` keeps one).
+struct KeysInOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysInOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = KeysInOrder;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<KeysInOrder, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((key, serde::de::IgnoredAny)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(key);
+                }
+                Ok(KeysInOrder(keys))
+            }
+        }
+        deserializer.deserialize_map(Keys)
     }
 }
 
@@ -351,4 +397,20 @@ fn check_report_to(s: &Sources, c: &Config) -> Result<()> {
          got {:?}",
         c.report_to
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_top_level_keys_are_found_once_each() {
+        let text = r#"{"seed": 1, "model_config": {"seed": 2, "seed": 3}, "seed": 4, "lr": 1, "seed": 5, "lr": 2}"#;
+        assert_eq!(repeated_keys(text), ["seed", "lr"]);
+        assert!(repeated_keys(r#"{"a": 1, "b": {"a": 2}}"#).is_empty());
+        assert!(repeated_keys("[1, 1]").is_empty());
+        // The last value is the one used, as Python's json module does.
+        let map = parse_json("t.json", text).expect("valid JSON");
+        assert_eq!(map["seed"], 5);
+    }
 }

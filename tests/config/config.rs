@@ -328,6 +328,24 @@ fn bad_json_names_line_and_column() {
 }
 
 #[test]
+fn a_byte_order_mark_before_the_json_is_skipped() {
+    // Notepad and some other Windows editors save UTF-8 with a leading BOM.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = nsmc_with(|m| {
+        m.insert("seed".into(), 7.into());
+    });
+    write_config(dir.path(), "nsmc", "bom.json", &format!("\u{feff}{text}"));
+    let config = load_config("nsmc", "bom.json", Some(dir.path()), &[]).expect("a BOM is not JSON, but harmless");
+    assert_eq!(config.seed, 7);
+    // Only at the start: elsewhere it is still a syntax error.
+    let (path, msg) = load_err("{\u{feff}\"task\": \"nsmc\"}");
+    assert!(
+        msg.starts_with(&format!("{path}: invalid JSON at line 1, column 2")),
+        "{msg}"
+    );
+}
+
+#[test]
 fn oversized_or_non_utf8_config_is_refused_before_parsing() {
     // A config is about 1 KB; a path given by mistake (a data file) is refused before it is read whole.
     let (path, msg) = load_err(&format!("{{{}", " ".repeat(1 << 20)));
