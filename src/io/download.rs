@@ -77,7 +77,7 @@ pub fn fetch(agent: &ureq::Agent, file: &Download) -> Result<Fetched> {
         }
     }
     if let Some(dir) = dest.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
+        crate::io::create_dirs(dir, "directory")?;
     }
     let part = part_path(dest);
     let mut restarted = false;

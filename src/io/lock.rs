@@ -18,7 +18,7 @@ pub struct RunLock {
 
 /// Creates `out` if needed and locks it for this process; refused while another process holds it.
 pub fn lock_run_folder(out: &Path) -> Result<RunLock> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    crate::io::create_dirs(out, "output directory")?;
     let path = out.join(LOCK_FILE);
     let mut file = OpenOptions::new()
         .read(true)

@@ -80,7 +80,7 @@ pub fn prepare_output_dir(out: &Path, resuming: bool, overwrite: bool) -> Result
             clear_earlier_run(out).with_context(|| format!("cannot clear {}", out.display()))?;
         }
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))
+    crate::io::create_dirs(out, "output directory")
 }
 
 /// The complete `checkpoint-<step>` folders directly under `out`, in step order.
