@@ -238,6 +238,10 @@ pub fn fetch_files(task: &str, data_dir: &Path, endpoint: &str) -> Result<()> {
             task_choices().join(", ")
         );
     }
+    let mut new_dirs: Vec<PathBuf> = files.iter().map(|f| data_dir.join(f.task)).collect();
+    new_dirs.dedup();
+    new_dirs.push(data_dir.to_path_buf());
+    new_dirs.retain(|dir| !dir.exists());
     let agent = download::agent();
     let mut errors = Vec::new();
     for file in files.iter().copied() {
@@ -249,6 +253,11 @@ pub fn fetch_files(task: &str, data_dir: &Path, endpoint: &str) -> Result<()> {
             }
             Err(e) => errors.push(e),
         }
+    }
+    // Folders this run created and left empty (every download failed before writing a byte) go;
+    // `remove_dir` keeps any that hold a file, such as a partial download kept to resume.
+    for dir in &new_dirs {
+        let _ = fs::remove_dir(dir);
     }
     if errors.len() > 1 {
         for e in &errors {

@@ -301,6 +301,16 @@ fn not_found_names_the_url() {
         "{stderr}"
     );
     assert_eq!(server.requests_for(&server_path("question-pair", "dev.tsv")).len(), 1);
+
+    // When nothing could be fetched, the folders the run created are not left behind empty; a folder
+    // that was there before stays.
+    let empty = Server::start();
+    let fresh = tmp.path().join("fresh/data");
+    assert_eq!(fetch(&empty, "korsts", &fresh).status.code(), Some(1));
+    assert!(!fresh.exists(), "{:?}", names(&fresh));
+    std::fs::create_dir_all(fresh.join("korsts")).unwrap();
+    assert_eq!(fetch(&empty, "korsts", &fresh).status.code(), Some(1));
+    assert!(fresh.join("korsts").is_dir());
 }
 
 #[test]
