@@ -21,6 +21,8 @@ pub const TOKENIZER_JSON_BYTES: u64 = 256 * MIB;
 pub const INPUT_LINE_BYTES: u64 = 64 * MIB;
 /// `predict`'s SQuAD-format JSON input (KorQuAD 1.0's files: 3.9 and 38 MB).
 pub const SQUAD_JSON_BYTES: u64 = 1024 * MIB;
+/// A run's `summary.json` read by `report` (about 1 KB per saved checkpoint).
+pub const SUMMARY_JSON_BYTES: u64 = 256 * MIB;
 /// A run config (`koelectra-base.json` is about 1 KB).
 pub const RUN_CONFIG_BYTES: u64 = MIB;
 /// The trie of a SentencePiece precompiled charsmap (`nmt_nfkc`'s: 179,200 bytes, checked in 5 ms).

@@ -97,6 +97,26 @@ fn columns() -> Vec<&'static TaskInfo> {
     tasks::report_columns()
 }
 
+/// Why `dir` has no summary.json: not a folder, a run that has not finished (it writes the summary
+/// last), or not a run folder.
+fn missing_summary(dir: &Path) -> String {
+    let shown = dir.display();
+    if !dir.is_dir() {
+        return format!("{shown}: no such run folder");
+    }
+    let checkpoints = crate::train::checkpoints::list_checkpoints(dir)
+        .map(|c| c.len())
+        .unwrap_or(0);
+    if checkpoints > 0 || dir.join("metrics.jsonl").is_file() {
+        format!(
+            "{shown}: no summary.json yet: the run has not finished ({checkpoints} checkpoint(s) saved; \
+             continue it with --resume)"
+        )
+    } else {
+        format!("{shown}: no summary.json; expected a run folder (<ckpt_dir>/<output_dir>)")
+    }
+}
+
 /// What the report needs from one run's summary.json.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -116,7 +136,10 @@ impl RunResult {
     /// Reads `<dir>/summary.json`, taking its `which` entry.
     pub fn load(dir: &Path, which: Which) -> Result<Self> {
         let path = dir.join("summary.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if !path.exists() {
+            bail!("{}", missing_summary(dir));
+        }
+        let text = crate::limits::read_text_capped(&path, crate::limits::SUMMARY_JSON_BYTES)?;
         let value: Value = serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))?;
         let key = which.key();
         // As given, without a trailing slash (shell globs like `runs/*/` add one).
@@ -568,7 +591,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         }
         match RunResult::load(dir, args.which) {
             Ok(r) => runs.push(r),
-            Err(e) if args.skip_missing => log::warn!("skipping {}: {e:#}", dir.display()),
+            Err(e) if args.skip_missing => log::warn!("skipping a run: {e:#}"),
             Err(e) => return Err(e),
         }
     }

@@ -70,13 +70,37 @@ fn missing_summary_is_one_line_error_or_skipped() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("{empty_s}/summary.json")), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!("error: {empty_s}: no summary.json; expected a run folder (<ckpt_dir>/<output_dir>)")
+    );
 
-    let out = cli(dir.path(), &["report", nsmc_s, empty_s, "--skip-missing"]);
+    // A run still going (or stopped) has checkpoints but no summary yet; a typo is no folder at all.
+    let unfinished = dir.path().join("unfinished");
+    std::fs::create_dir_all(unfinished.join("checkpoint-20")).unwrap();
+    std::fs::write(unfinished.join("checkpoint-20/config.json"), "{}").unwrap();
+    let unfinished_s = unfinished.to_str().unwrap();
+    let out = cli(dir.path(), &["report", unfinished_s]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{unfinished_s}: no summary.json yet: the run has not finished (1 checkpoint(s) saved"
+        )),
+        "{err}"
+    );
+    let typo = dir.path().join("typo");
+    let out = cli(dir.path(), &["report", typo.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end(), format!("error: {}: no such run folder", typo.display()));
+
+    let out = cli(dir.path(), &["report", nsmc_s, empty_s, unfinished_s, "--skip-missing"]);
     let text = stdout_ok(&out);
     assert!(text.contains("| 90.63 ") || text.contains(" 90.63 "), "{text}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("skipping") && err.contains("summary.json"), "{err}");
+    let skipped: Vec<&str> = err.lines().filter(|l| l.contains("WARN  skipping a run: ")).collect();
+    assert_eq!(skipped.len(), 2, "{err}");
+    assert!(skipped[1].ends_with("continue it with --resume)"), "{err}");
 
     // Not JSON, and JSON without the task: errors naming the file.
     std::fs::write(empty.join("summary.json"), "{ not json").unwrap();
