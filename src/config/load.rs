@@ -85,10 +85,17 @@ fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(
     let paths: Vec<PathBuf> = paths.chain(names.iter().map(|n| dir.join(n))).collect();
     let mut tried: Vec<String> = Vec::new();
     for path in &paths {
-        if path.is_file() {
+        // Not only regular files: `--config <(jq ... base.json)` gives a pipe.
+        if path.exists() && !path.is_dir() {
             return read_config_file(path);
         }
-        tried.push(path.display().to_string());
+        let shown = match path.is_dir() {
+            true => format!("{} (a folder)", path.display()),
+            false => path.display().to_string(),
+        };
+        if !tried.contains(&shown) {
+            tried.push(shown);
+        }
     }
     for key in names.iter().map(|n| format!("{task}/{n}")) {
         if let Some(text) = embedded_config(&key) {

@@ -114,6 +114,33 @@ fn name_without_json_suffix_and_path_both_resolve() {
 }
 
 #[test]
+fn a_pipe_is_read_as_a_config_and_a_folder_is_named() {
+    // `--config <(jq '.seed = 7' base.json)` hands over a pipe, not a regular file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("config.fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().expect("UTF-8 path")).expect("no NUL");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let text = nsmc_with(|m| {
+        m.insert("seed".into(), 7.into());
+    });
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, text).expect("write the pipe"))
+    };
+    let cfg = load_config("nsmc", fifo.to_str().expect("UTF-8"), None, &[]).expect("load from a pipe");
+    writer.join().expect("writer");
+    assert_eq!(cfg.seed, 7);
+
+    let err = load_config("nsmc", dir.path().to_str().expect("UTF-8"), None, &[]).expect_err("a folder");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!("tried: {} (a folder), ", dir.path().display())),
+        "{msg}"
+    );
+}
+
+#[test]
 fn disk_file_wins_over_embedded_copy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = nsmc_with(|m| {
