@@ -18,6 +18,13 @@ pub fn resumable_checkpoint(dir: &Path) -> Result<PathBuf> {
     if is_resumable(dir) {
         return Ok(dir.to_path_buf());
     }
+    if !dir.exists() {
+        bail!(
+            "cannot resume: {} does not exist (no earlier run there: check ckpt_dir and output_dir, \
+             or start without --resume)",
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "cannot resume: {} is not a folder; --resume takes a run folder or one of its checkpoints",

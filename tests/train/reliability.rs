@@ -214,7 +214,7 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     args.push("--resume".into());
     let out = run(&args);
     assert!(
-        stderr(&out).contains("is not a folder; --resume takes a run folder"),
+        stderr(&out).contains("/run does not exist (no earlier run there: check ckpt_dir and output_dir"),
         "{}",
         stderr(&out)
     );
