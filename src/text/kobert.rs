@@ -169,6 +169,9 @@ impl KoBertTokenizer {
                 vocab_size += 1;
             }
         }
+        // The id range, not the token count: a repeated line keeps its last id (Python's dict), so
+        // the largest id can exceed the count, and the embedding check must cover it.
+        let vocab_size = ids.values().max().map_or(0, |&id| id as usize + 1);
         let id = |t: &str| ids.get(t).copied().ok_or_else(|| anyhow!("no {t}"));
         Ok(Self {
             special: SpecialIds {

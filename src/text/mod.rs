@@ -83,7 +83,7 @@ pub trait Tokenizer: Send + Sync {
     fn fingerprint(&self) -> Result<Vec<u8>>;
     /// Writes the tokenizer files into a checkpoint folder.
     fn save(&self, dir: &Path) -> Result<()>;
-    /// Number of ids it can produce (HF `len(tokenizer)`).
+    /// One more than the largest id it can produce (HF `len(tokenizer)` unless a vocab line repeats).
     fn vocab_size(&self) -> usize;
     /// Separator tokens between the two sequences of a pair: 1 for BERT's `[CLS] a [SEP] b [SEP]`,
     /// 2 for XLM-R's `<s> a </s></s> b </s>` (SQuAD's document offset depends on it).

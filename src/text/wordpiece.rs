@@ -103,7 +103,17 @@ impl WordPieceTokenizer {
             .context("creating WordPiece vocab")?;
         for (index, line) in text.lines().enumerate() {
             let id = u32::try_from(index).context("vocab too large")?;
-            vocab.insert(line.to_owned(), id);
+            if let Some(earlier) = vocab.insert(line.to_owned(), id) {
+                log::warn!(
+                    "vocab file {}: token {line:?} on lines {} and {}; the later id is used, as transformers does",
+                    path.display(),
+                    earlier + 1,
+                    index + 1
+                );
+                // The earlier id keeps a token of its own that no text produces, so the id range has
+                // no hole (a saved vocab.txt keeps every line, and the embedding check sees every id).
+                vocab.insert(format!("[unused-repeated-{earlier}]"), earlier);
+            }
         }
         for tok in [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN] {
             if !vocab.contains_key(tok) {
@@ -195,8 +205,10 @@ impl WordPieceTokenizer {
     }
 
     /// Number of ids, added tokens included (HF `len(tokenizer)`).
+    /// One more than the largest id (a `tokenizer.json` may leave ids without a token).
     pub fn vocab_size(&self) -> usize {
-        self.inner.get_vocab_size(true)
+        let largest = self.inner.get_vocab(true).into_values().max();
+        largest.map_or(0, |id| id as usize + 1)
     }
 
     fn raw(&self, text: &str) -> Result<Encoding> {
@@ -441,10 +453,14 @@ impl Tokenizer for WordPieceTokenizer {
 
         let vocab: BTreeMap<u32, String> = self.inner.get_vocab(true).into_iter().map(|(t, i)| (i, t)).collect();
         let mut lines = String::new();
-        for (expected, (id, tok)) in (0u32..).zip(&vocab) {
-            if *id != expected {
-                bail!("cannot write vocab.txt: no token has id {expected} (duplicate vocab lines?)");
+        let mut next_id = 0u32;
+        for (id, tok) in &vocab {
+            // A tokenizer.json may leave ids without a token: placeholder lines keep every other
+            // token on its line (= its id) when the file is read back.
+            for gap in next_id..*id {
+                lines.push_str(&format!("[unused-repeated-{gap}]\n"));
             }
+            next_id = id + 1;
             if tok.contains(['\n', '\r']) {
                 bail!("cannot write vocab.txt: token {id} contains a line break");
             }

@@ -368,6 +368,41 @@ fn vocab_without_sep_is_a_clear_error() {
 }
 
 #[test]
+fn a_repeated_vocab_line_keeps_the_later_id_and_saves() {
+    // transformers 4.57, slow and fast, on this vocab: "가 나 다" -> [2, 7, 6, 8, 3], len 8.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vocab = write(
+        dir.path(),
+        "vocab.txt",
+        "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n가\n나\n가\n다\n",
+    );
+    let tok = WordPieceTokenizer::from_vocab_file(&vocab, false).expect("a repeated line is accepted");
+    assert_eq!(tok.encode("가 나 다", None, 16).expect("encode").ids, [2, 7, 6, 8, 3]);
+    // Every id up to the last line counts (the embedding check must cover id 8).
+    assert_eq!(tok.vocab_size(), 9);
+    // Saving keeps each token on its line; the repeated token's first line gets a placeholder.
+    let saved = dir.path().join("saved");
+    tok.save(&saved).expect("save");
+    let lines: Vec<String> = fs::read_to_string(saved.join("vocab.txt"))
+        .expect("read")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 9);
+    assert_eq!((lines[5].as_str(), lines[7].as_str()), ("[unused-repeated-5]", "가"));
+    for reloaded in [
+        WordPieceTokenizer::from_dir(&saved).expect("tokenizer.json"),
+        WordPieceTokenizer::from_vocab_file(&saved.join("vocab.txt"), false).expect("vocab.txt"),
+    ] {
+        assert_eq!(
+            reloaded.encode("가 나 다", None, 16).expect("encode").ids,
+            [2, 7, 6, 8, 3]
+        );
+        assert_eq!(reloaded.vocab_size(), 9);
+    }
+}
+
+#[test]
 fn tokenizer_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<WordPieceTokenizer>();
