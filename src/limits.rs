@@ -23,6 +23,8 @@ pub const INPUT_LINE_BYTES: u64 = 64 * MIB;
 pub const SQUAD_JSON_BYTES: u64 = 1024 * MIB;
 /// A run's `summary.json` read by `report` (about 1 KB per saved checkpoint).
 pub const SUMMARY_JSON_BYTES: u64 = 256 * MIB;
+/// A data file (KorNLI's largest training file: about 80 MB; KorQuAD 1.0's: 38 MB).
+pub const DATA_FILE_BYTES: u64 = 4096 * MIB;
 /// A run config (`koelectra-base.json` is about 1 KB).
 pub const RUN_CONFIG_BYTES: u64 = MIB;
 /// The trie of a SentencePiece precompiled charsmap (`nmt_nfkc`'s: 179,200 bytes, checked in 5 ms).

@@ -37,12 +37,11 @@ impl Key {
         self
     }
 
-    /// Adds the bytes of a file.
-    pub fn file(mut self, path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    /// Adds the contents of a data file, as read once for the examples (a pipe cannot be read twice).
+    pub fn file_contents(mut self, bytes: &[u8]) -> Self {
         self.hasher.update(format!("file {}\0", bytes.len()));
-        self.hasher.update(&bytes);
-        Ok(self)
+        self.hasher.update(bytes);
+        self
     }
 
     /// Adds already-loaded bytes (e.g. a serialised tokenizer).

@@ -1,15 +1,27 @@
 //! Reading data files as the reference does: bytes, UTF-8 with the place of the first bad byte, the
 //! content lines, and field values shown safely in one-line errors.
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
 use crate::text::python::{py_strip, universal_lines};
 
-/// A data file's bytes; the error names the file.
+/// A data file's bytes, read once (a pipe, `<(zcat train.tsv.gz)`, can be read only once) and at
+/// most [`crate::limits::DATA_FILE_BYTES`] of them (`/dev/zero` would fill the memory); the error
+/// names the file.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| anyhow!("{}: cannot read file: {e}", path.display()))
+    let cannot = |e: std::io::Error| anyhow!("{}: cannot read file: {e}", path.display());
+    let max = crate::limits::DATA_FILE_BYTES;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(max + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > max {
+        bail!("{}: larger than {max} bytes; refusing to read it", path.display());
+    }
+    Ok(bytes)
 }
 
 /// `bytes` as UTF-8 text, or an error naming `path` and the line of the first bad byte.

@@ -373,6 +373,34 @@ fn feature_cache_is_reused_and_invalidated_by_a_changed_file() {
     assert!(run().contains("features from cache"), "second run reuses the cache");
     let mut text = std::fs::read_to_string(data.join("dev.tsv")).unwrap();
     text = text.replacen("\t0\n", "\t1\n", 1);
-    std::fs::write(data.join("dev.tsv"), text).unwrap();
+    std::fs::write(data.join("dev.tsv"), &text).unwrap();
     assert!(run().contains("encoded at"), "a changed data file is tokenised again");
+
+    // A pipe (`train_file: <(zcat dev.tsv.gz)`) is read once, for the examples and the cache key:
+    // the same contents hit the cache. (Read twice, the second open would wait for a writer forever.)
+    let fifo = data.join("dev.tsv");
+    std::fs::remove_file(&fifo).unwrap();
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut child = binary()
+        .args(["seq-cls", "--task", "question-pair", "--config"])
+        .arg(&config)
+        .env("KOELECTRA_FT_CACHE", dir.path().join("cache"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writer = std::thread::spawn(move || std::fs::write(fifo, text).unwrap());
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("the run waited on the pipe for two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    writer.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = stderr_ok(&out);
+    assert!(log.contains("features from cache"), "{log}");
 }

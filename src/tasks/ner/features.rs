@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use tch::{Device, Tensor};
 
-use super::reader::{read_examples, NerExample};
+use super::reader::{parse_examples, NerExample};
 use super::IGNORE_INDEX;
 use crate::device::Upload;
 use crate::infer::{Collate, SplitData};
@@ -15,6 +15,7 @@ use crate::io::cache;
 use crate::io::metrics_log::FeatureStats;
 use crate::io::progress;
 use crate::model::Batch;
+use crate::tasks::reading::read_bytes;
 use crate::text::Tokenizer;
 
 /// One data split, read and encoded.
@@ -131,12 +132,13 @@ pub fn read_split(
     max_seq_len: usize,
     score_truncated: bool,
 ) -> Result<Split> {
-    let examples = read_examples(path, name)?;
-    let started = Instant::now();
+    let bytes = read_bytes(path)?;
     let key = cache::Key::new("ner")
         .value("max_seq_len", max_seq_len)
         .bytes("tokenizer", &tok.fingerprint()?)
-        .file(path)?;
+        .file_contents(&bytes);
+    let examples = parse_examples(bytes, path, name)?;
+    let started = Instant::now();
     let (rows, cached) = cache::load_or_build(key, name, || {
         let bar = progress::bar(examples.len() as u64, &format!("encode {name}"));
         let features = build_features(tok, &examples, max_seq_len)?;

@@ -5,11 +5,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::reader::{read_examples, Example};
+use super::reader::{parse_examples, Example};
 use crate::infer::SplitData;
 use crate::io::cache;
 use crate::io::metrics_log::FeatureStats;
 use crate::io::progress;
+use crate::tasks::reading::read_bytes;
 use crate::text::{Encoded, Tokenizer};
 
 /// One data split, read and encoded.
@@ -42,7 +43,13 @@ pub fn read_split(
     tok: &dyn Tokenizer,
     max_seq_len: usize,
 ) -> Result<Split> {
-    let report = read_examples(task, path, name)?;
+    let bytes = read_bytes(path)?;
+    let key = cache::Key::new("seq-cls")
+        .value("task", task)
+        .value("max_seq_len", max_seq_len)
+        .bytes("tokenizer", &tok.fingerprint()?)
+        .file_contents(&bytes);
+    let report = parse_examples(task, bytes, path, name)?;
     if report.skipped > 0 {
         log::info!(
             "{name}: skipped {} row(s) with an empty text ({})",
@@ -54,11 +61,6 @@ pub fn read_split(
         bail!("{}: no examples (only a header line?)", path.display());
     }
     let started = Instant::now();
-    let key = cache::Key::new("seq-cls")
-        .value("task", task)
-        .value("max_seq_len", max_seq_len)
-        .bytes("tokenizer", &tok.fingerprint()?)
-        .file(path)?;
     let (rows, cached) = cache::load_or_build(key, name, || {
         let encoded = encode(tok, &report.examples, max_seq_len, name)?;
         Ok(encoded

@@ -124,7 +124,7 @@ impl SquadExample {
 /// marked impossible in a file read without it is an error).
 pub fn read_examples(path: &Path, is_training: bool, version_2: bool) -> Result<ReadOutcome> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{shown}: cannot read file: {e}"))?;
+    let bytes = crate::tasks::reading::read_bytes(path)?;
     parse_examples(&bytes, &shown, is_training, version_2)
 }
 
