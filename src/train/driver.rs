@@ -208,6 +208,9 @@ pub fn execute<T: TaskModel>(
     splits: Splits<T::Split>,
     saving: Saving,
 ) -> Result<()> {
+    // Data and model are ready: a signal from here on stops at a step boundary (the earlier run is
+    // cleared only after this, so a Ctrl-C before it leaves that run alone).
+    interrupt::arm();
     let _lock = open_output(settings, splits.train.is_some())?;
     log::info!("outputs in {}", settings.out.display());
     let ctx = RunContext {

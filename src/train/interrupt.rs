@@ -1,6 +1,9 @@
 //! Ctrl-C, SIGTERM and SIGHUP: the first one asks the training loop to stop after the current update
 //! and save a resumable checkpoint, then the run exits 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP: the
-//! terminal or ssh session closed); a second one exits at once with its code.
+//! terminal or ssh session closed); a second one exits at once with its code. Before the run is
+//! [`arm`]ed (while it downloads, reads and encodes), there is nothing to save and the first one
+//! exits at once: waiting for a training step would keep the user waiting, and the run would go on
+//! to clear an earlier run that `overwrite_output_dir` replaces.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,6 +23,17 @@ struct Requested {
 
 static REQUESTED: std::sync::OnceLock<Requested> = std::sync::OnceLock::new();
 
+/// Set by [`arm`] once the run has opened its output folder.
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+/// What the first signal before [`arm`] prints on its way out.
+const EXIT_NOTE: &[u8] = b"\nerror: interrupted while preparing the run; no training had started\n";
+
+/// From now on the first signal stops the run at the next step boundary, with a checkpoint.
+pub fn arm() {
+    ARMED.store(true, Ordering::SeqCst);
+}
+
 /// Installs the handlers (once; later calls do nothing). SIGHUP is left alone when it is ignored
 /// (`nohup`): the run then goes on after the terminal closes, as its user asked.
 pub fn install() -> std::io::Result<()> {
@@ -36,7 +50,9 @@ pub fn install() -> std::io::Result<()> {
     let any = Arc::new(AtomicBool::new(false));
     let mut by_signal = Vec::new();
     for (signal, code) in signals {
-        // Registered first, so it sees the flag before this signal sets it: the second signal exits.
+        // SAFETY: the action only loads an atomic, calls write(2) and _exit(2): async-signal-safe.
+        unsafe { signal_hook::low_level::register(signal, move || exit_unless_armed(code))? };
+        // Registered before the flag, so it sees the flag unset: the second signal exits.
         signal_hook::flag::register_conditional_shutdown(signal, code, Arc::clone(&any))?;
         signal_hook::flag::register(signal, Arc::clone(&any))?;
         let this = Arc::new(AtomicBool::new(false));
@@ -45,6 +61,15 @@ pub fn install() -> std::io::Result<()> {
     }
     let _ = REQUESTED.set(Requested { any, by_signal });
     Ok(())
+}
+
+/// In a signal handler: ends the process with `code` when the run is not armed yet.
+fn exit_unless_armed(code: i32) {
+    if !ARMED.load(Ordering::SeqCst) {
+        // SAFETY: write(2) of a static buffer to stderr; async-signal-safe.
+        unsafe { libc::write(2, EXIT_NOTE.as_ptr().cast(), EXIT_NOTE.len()) };
+        signal_hook::low_level::exit(code);
+    }
 }
 
 /// Whether `signal`'s disposition is `SIG_IGN` (inherited from the parent, as `nohup` sets it).

@@ -113,6 +113,61 @@ fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
     out
 }
 
+/// Ctrl-C before training starts (here: while the run waits on a training file that is a pipe nobody
+/// writes to) exits 130 at once, and the earlier run that `overwrite_output_dir` would have cleared is
+/// left as it was.
+#[test]
+fn ctrl_c_while_preparing_exits_at_once_and_keeps_the_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = run(&demo_args(dir.path(), &["max_steps=20", "save_steps=20"]));
+    assert!(earlier.status.success(), "{}", stderr(&earlier));
+    let data = dir.path().join("data/nsmc");
+    std::fs::create_dir_all(&data).unwrap();
+    let test_file = root().join("tests/fixtures/templated/nsmc/ratings_test.txt");
+    std::fs::copy(test_file, data.join("ratings_test.txt")).unwrap();
+    let pipe = std::ffi::CString::new(data.join("ratings_train.txt").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0, "mkfifo");
+    let data_dir = format!("data_dir={}", dir.path().join("data").display());
+    let mut child = command(&demo_args(dir.path(), &[&data_dir]))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn koelectra-ft");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    // The handlers are installed before this line; the pipe then holds the run in its reading.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("seq-cls: task=") {
+            break;
+        }
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("Ctrl-C did not end a run that had not started training:\n{log}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    log.extend(lines.map(|l| l.unwrap() + "\n"));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(
+        log.contains("error: interrupted while preparing the run; no training had started"),
+        "{log}"
+    );
+    assert_eq!(
+        checkpoints(&dir.path().join("run")),
+        [dir.path().join("run/checkpoint-20")]
+    );
+}
+
 #[test]
 fn ctrl_c_saves_a_checkpoint_exits_130_and_resume_reaches_the_same_weights() {
     let dir = tempfile::tempdir().unwrap();
