@@ -35,6 +35,11 @@ pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides:
     let (label, text) = resolve_config(task, name, config_dir)?;
     let config = parse_config(&label, &text, overrides)?;
     if config.task != task {
+        let set_task = overrides
+            .iter()
+            .rev()
+            .find(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == "task"));
+        let label = set_task.map_or(label, |o| format!("--set {}", o.escape_debug()));
         return Err(usage_error(format!(
             "{label}: config key \"task\" is {:?} but --task is {task:?}",
             config.task
@@ -200,6 +205,9 @@ fn apply_overrides(map: &mut Map<String, Value>, overrides: &[String], sources: 
             .split_once('=')
             .ok_or_else(|| usage_error(format!("{label}: expected KEY=VALUE")))?;
         let key = key.trim();
+        if key.is_empty() {
+            return Err(usage_error(format!("{label}: expected KEY=VALUE; the key is empty")));
+        }
         if let Some((object, field)) = key.split_once('.') {
             set_field(map, object, field, text, &label)?;
             sources.overrides.insert(object.to_string(), label);
@@ -356,6 +364,10 @@ fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
     }
     let file = &s.file;
     match (&c.model_config, &c.vocab_file) {
+        (Some(_), Some(vocab)) if vocab.trim().is_empty() => Err(usage_error(format!(
+            "{}: config key \"vocab_file\" is empty; expected the vocab.txt (or tokenizer.json) for \"model_config\"",
+            s.label("vocab_file")
+        ))),
         (Some(_), Some(_)) => Ok(()),
         (Some(_), None) => Err(usage_error(format!(
             "{file}: config key \"model_config\" needs \"vocab_file\" when \"model_name_or_path\" is empty"

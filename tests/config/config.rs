@@ -240,6 +240,21 @@ fn set_errors_name_the_argument() {
     );
     let msg = bad("seed");
     assert!(msg.contains("expected KEY=VALUE"), "{msg}");
+    assert_eq!(bad("=5"), "--set =5: expected KEY=VALUE; the key is empty");
+    assert_eq!(
+        bad("task=kornli"),
+        "--set task=kornli: config key \"task\" is \"kornli\" but --task is \"nsmc\""
+    );
+    let sets = [
+        "model_name_or_path=".to_string(),
+        "model_config={\"hidden_size\": 64}".to_string(),
+        "vocab_file=".to_string(),
+    ];
+    let err = load_config("nsmc", "koelectra-small.json", None, &sets).expect_err("empty vocab_file");
+    assert_eq!(
+        format!("{err:#}"),
+        "--set vocab_file=: config key \"vocab_file\" is empty; expected the vocab.txt (or tokenizer.json) for \"model_config\""
+    );
     let msg = bad("lr_scheduler_type=cosine_annealing");
     assert!(
         msg.contains("\"lr_scheduler_type\" must be one of linear, cosine, cosine_with_restarts, polynomial"),
