@@ -204,8 +204,8 @@ impl WordPieceTokenizer {
         self.inner.token_to_id(tok).map(i64::from)
     }
 
-    /// Number of ids, added tokens included (HF `len(tokenizer)`).
-    /// One more than the largest id (a `tokenizer.json` may leave ids without a token).
+    /// One more than the largest id, added tokens included: HF `len(tokenizer)`, unless the vocab has
+    /// holes (a foreign `tokenizer.json` may leave ids without a token).
     pub fn vocab_size(&self) -> usize {
         let largest = self.inner.get_vocab(true).into_values().max();
         largest.map_or(0, |id| id as usize + 1)
