@@ -130,15 +130,14 @@ fn mark_used(path: &Path) {
 /// user shares with other files) until `dir` holds at most `max` bytes of them; `keep`, the file just
 /// written, stays. Failures are logged: the cache is an optimisation, never a reason to stop.
 fn evict(dir: &Path, max: u64, keep: &Path) {
+    remove_stale_temporaries(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
         .filter_map(|e| {
             let entry = e.ok()?;
-            let name = entry.file_name();
-            let hex = name.to_str()?.strip_suffix(".bin")?;
-            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !is_cache_name(entry.file_name().to_str()?) {
                 return None;
             }
             let meta = entry.metadata().ok().filter(|m| m.is_file())?;
@@ -174,6 +173,44 @@ fn evict(dir: &Path, max: u64, keep: &Path) {
         mib(max),
         mib(freed)
     );
+}
+
+/// A cache file name: `<sha256 hex>.bin`.
+fn is_cache_name(name: &str) -> bool {
+    name.strip_suffix(".bin")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// How old an unfinished cache write (`.<hex>.bin.tmp-<pid>`) must be to count as abandoned: a
+/// write takes seconds, and another run (maybe on another machine) may be writing one right now.
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporaries of cache writes that a killed run left behind (eviction does not count
+/// them, so they would stay forever).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((cache_name, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")) else {
+            continue;
+        };
+        if !is_cache_name(cache_name) || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age > STALE_TEMPORARY) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => log::info!("removed an abandoned feature cache write {}", entry.path().display()),
+                Err(err) => log::warn!("cannot remove {}: {err}", entry.path().display()),
+            }
+        }
+    }
 }
 
 const MAGIC: &[u8; 8] = b"KEFTFC01";
@@ -272,6 +309,17 @@ mod tests {
         assert_eq!(left, [false, true, false, true, true]);
         evict(dir.path(), 0, &just_written);
         assert!(!used.exists() && just_written.exists() && user_file.exists());
+
+        // A write that a killed run abandoned goes once it is an hour old; one that may be in
+        // progress, and a user's hidden file, stay.
+        let abandoned = write(&format!(".{}.tmp-4242", name('e')), 100, 7200);
+        let in_progress = write(&format!(".{}.tmp-4243", name('f')), 100, 10);
+        let hidden = write(&format!(".{}.tmp-draft", name('g')), 100, 7200);
+        evict(dir.path(), u64::MAX, &just_written);
+        assert_eq!(
+            [&abandoned, &in_progress, &hidden].map(|p| p.exists()),
+            [false, true, true]
+        );
     }
 
     #[test]
