@@ -399,8 +399,9 @@ fn feature_cache_is_reused_and_invalidated_by_a_changed_file() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    writer.join().unwrap();
     let out = child.wait_with_output().unwrap();
+    // Checked before joining the writer: a run that failed before opening the pipe leaves it blocked.
     let log = stderr_ok(&out);
     assert!(log.contains("features from cache"), "{log}");
+    writer.join().unwrap();
 }
