@@ -10,6 +10,31 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 use tch::{Kind, Tensor};
 
+/// Creates a named pipe at `path` (a run or config reading it waits for a writer).
+pub fn make_fifo(path: &Path) {
+    let c_path = std::ffi::CString::new(path.to_str().expect("UTF-8 path")).expect("no NUL in the path");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(
+        unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+/// Waits for `child` to end; after `limit` kills it and panics with `why` (a hang fails the test
+/// instead of blocking the suite).
+pub fn wait_or_kill(child: &mut std::process::Child, limit: std::time::Duration, why: &str) {
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{why} (after {limit:?})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Repo root (tests run with the crate root as cwd, but be explicit).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -118,9 +118,7 @@ fn a_pipe_is_read_as_a_config_and_a_folder_is_named() {
     // `--config <(jq '.seed = 7' base.json)` hands over a pipe, not a regular file.
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("config.fifo");
-    let c_path = std::ffi::CString::new(fifo.to_str().expect("UTF-8 path")).expect("no NUL");
-    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    crate::common::make_fifo(&fifo);
     let text = nsmc_with(|m| {
         m.insert("seed".into(), 7.into());
     });

@@ -380,9 +380,7 @@ fn feature_cache_is_reused_and_invalidated_by_a_changed_file() {
     // the same contents hit the cache. (Read twice, the second open would wait for a writer forever.)
     let fifo = data.join("dev.tsv");
     std::fs::remove_file(&fifo).unwrap();
-    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    make_fifo(&fifo);
     let mut child = binary()
         .args(["seq-cls", "--task", "question-pair", "--config"])
         .arg(&config)
@@ -391,14 +389,11 @@ fn feature_cache_is_reused_and_invalidated_by_a_changed_file() {
         .spawn()
         .unwrap();
     let writer = std::thread::spawn(move || std::fs::write(fifo, text).unwrap());
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(120) {
-            child.kill().unwrap();
-            panic!("the run waited on the pipe for two minutes");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_or_kill(
+        &mut child,
+        std::time::Duration::from_secs(120),
+        "the run waited on the pipe",
+    );
     let out = child.wait_with_output().unwrap();
     // Checked before joining the writer: a run that failed before opening the pipe leaves it blocked.
     let log = stderr_ok(&out);

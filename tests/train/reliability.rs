@@ -83,6 +83,20 @@ fn with_sighup(args: &[String], action: libc::sighandler_t) -> Command {
     cmd
 }
 
+/// The log lines up to and including the first that contains `marker`.
+fn read_log_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, marker: &str) -> String {
+    let mut log = String::new();
+    for line in lines {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains(marker) {
+            break;
+        }
+    }
+    log
+}
+
 fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
     let mut child = cmd
         .stderr(Stdio::piped())
@@ -90,15 +104,7 @@ fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
         .spawn()
         .expect("spawn koelectra-ft");
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("training:") {
-            break;
-        }
-    }
+    let mut log = read_log_until(&mut lines, "training:");
     std::thread::sleep(std::time::Duration::from_millis(300));
     for _ in 0..signals {
         // SAFETY: kill(2) on our own child's pid.
@@ -125,9 +131,7 @@ fn ctrl_c_while_preparing_exits_at_once_and_keeps_the_earlier_run() {
     std::fs::create_dir_all(&data).unwrap();
     let test_file = root().join("tests/fixtures/templated/nsmc/ratings_test.txt");
     std::fs::copy(test_file, data.join("ratings_test.txt")).unwrap();
-    let pipe = std::ffi::CString::new(data.join("ratings_train.txt").to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-    assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0, "mkfifo");
+    make_fifo(&data.join("ratings_train.txt"));
     let data_dir = format!("data_dir={}", dir.path().join("data").display());
     let mut child = command(&demo_args(dir.path(), &[&data_dir]))
         .stderr(Stdio::piped())
@@ -135,26 +139,16 @@ fn ctrl_c_while_preparing_exits_at_once_and_keeps_the_earlier_run() {
         .spawn()
         .expect("spawn koelectra-ft");
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = String::new();
     // The handlers are installed before this line; the pipe then holds the run in its reading.
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("seq-cls: task=") {
-            break;
-        }
-    }
+    let mut log = read_log_until(&mut lines, "seq-cls: task=");
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("Ctrl-C did not end a run that had not started training:\n{log}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let limit = std::time::Duration::from_secs(60);
+    wait_or_kill(
+        &mut child,
+        limit,
+        &format!("Ctrl-C did not end a run that had not started training:\n{log}"),
+    );
     log.extend(lines.map(|l| l.unwrap() + "\n"));
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{log}");
