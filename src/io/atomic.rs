@@ -61,6 +61,19 @@ fn temp_sibling(path: &Path) -> PathBuf {
     hidden_sibling(path, "tmp")
 }
 
+/// The `<name>` of a [`hidden_sibling`] file name `.<name>.<tag>-<pid>`; `None` for any other name
+/// (a user's `.notes.old-draft` is not ours).
+fn sibling_target<'a>(file_name: &'a str, tag: &str) -> Option<&'a str> {
+    let (name, rest) = file_name.strip_prefix('.')?.rsplit_once('.')?;
+    let pid = rest.strip_prefix(tag)?.strip_prefix('-')?;
+    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+/// The file a temporary of [`write_file`] or [`write_dir`] was to become, `None` for other names.
+pub fn temporary_target(file_name: &str) -> Option<&str> {
+    sibling_target(file_name, "tmp")
+}
+
 /// `<parent>/.<name>.<tag>-<pid>`: hidden, so it never matches `checkpoint-*`.
 fn hidden_sibling(path: &Path, tag: &str) -> PathBuf {
     let name = path
@@ -99,21 +112,16 @@ pub fn recover(parent: &Path) -> Result<()> {
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some((name, tag)) = file_name.strip_prefix('.').and_then(|n| n.rsplit_once('.')) else {
+        let old = sibling_target(&file_name, "old");
+        let Some(name) = old.or_else(|| temporary_target(&file_name)) else {
             continue;
         };
-        // Only names this module makes (`<tag>-<pid>`): a user's `.notes.old-draft` is not ours.
-        let ours = |prefix: &str| {
-            tag.strip_prefix(prefix)
-                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-        };
-        let (old, tmp) = (ours("old-"), ours("tmp-"));
         let path = entry.path();
         let target = parent.join(name);
-        if old && !target.exists() {
+        if old.is_some() && !target.exists() {
             log::warn!("restoring {} left aside by an interrupted save", target.display());
             fs::rename(&path, &target).with_context(|| format!("cannot restore {}", target.display()))?;
-        } else if old || tmp {
+        } else {
             let removed = if path.is_dir() {
                 fs::remove_dir_all(&path)
             } else {

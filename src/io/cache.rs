@@ -193,10 +193,7 @@ fn remove_stale_temporaries(dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((cache_name, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")) else {
-            continue;
-        };
-        if !is_cache_name(cache_name) || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        if !super::atomic::temporary_target(&name).is_some_and(is_cache_name) {
             continue;
         }
         let age = entry
