@@ -24,9 +24,17 @@ limit="${TMUX_CAPTURE_TIMEOUT:-900}" # seconds for one run
 width=120 height=30                   # the pane
 
 tmp="$(mktemp -d)"
-sock="$tmp/tmux.sock" # our own tmux server: its kill-server ends only our session
+# Each pane gets its own tmux server on a fresh socket: its kill-server ends only our session, and a
+# new server never meets the old one shutting down on the same socket (tmux then says "server exited
+# unexpectedly": 16 times in 200 kill-server + new-session pairs on one socket here).
+sock=""
+start_pane() { # start_pane NAME SCRIPT: a detached width x height pane running bash SCRIPT
+    [ -z "$sock" ] || tmux -S "$sock" kill-server 2>/dev/null || true
+    sock="$tmp/$1.sock"
+    tmux -S "$sock" -f /dev/null new-session -d -s capture -x $width -y $height "bash $(printf %q "$2")"
+}
 cleanup() {
-    tmux -S "$sock" kill-server 2>/dev/null || true
+    [ -z "$sock" ] || tmux -S "$sock" kill-server 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -77,8 +85,7 @@ run_once() {
             --set "ckpt_dir=$ckpt" "$@"
         printf '\necho $? > %q\nexec sleep 3600\n' "$rc_file"
     } >"$tmp/run$n.sh"
-    tmux -S "$sock" kill-server 2>/dev/null || true
-    tmux -S "$sock" -f /dev/null new-session -d -s capture -x $width -y $height "bash $(printf %q "$tmp/run$n.sh")"
+    start_pane "run$n" "$tmp/run$n.sh"
     mid="" final="$tmp/final$n.txt" checked=0 most=0 run_dir="$ckpt/demo-nsmc"
     local deadline=$((SECONDS + limit)) now="$tmp/now.txt" bars
     while [ ! -s "$rc_file" ]; do
@@ -160,8 +167,7 @@ model="$(printf '%s\n' "$run_dir"/checkpoint-* | sort -V | tail -1)"
     printf '%q ' "$bin" predict --device cpu --model "$model"
     printf '\necho $? > %q\nexec sleep 3600\n' "$tmp/predict.rc"
 } >"$tmp/predict.sh"
-tmux -S "$sock" kill-server 2>/dev/null || true
-tmux -S "$sock" -f /dev/null new-session -d -s capture -x $width -y $height "bash $(printf %q "$tmp/predict.sh")"
+start_pane predict "$tmp/predict.sh"
 tmux -S "$sock" send-keys -t capture "정말 재미있는 영화" Enter
 answer='^\{"line":1,"label":"[^"]+","probabilities":\{'
 for _ in $(seq 600); do
