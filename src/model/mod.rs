@@ -340,6 +340,26 @@ impl ModelConfig {
         self.json.get(key)
     }
 
+    /// The fields of `given` (a run config's `model_config`) that this family's config has no field
+    /// for, each with the closest field: typos such as `hidden_sise`, which transformers would keep
+    /// as extra attributes with no effect. `model_type` and `architectures` pick the family.
+    pub fn unknown_fields(&self, given: &Map<String, Value>) -> Result<Vec<(String, String)>> {
+        let defaults = (self.family.read_config)(RawConfig::Value(Value::Object(Map::new())))?;
+        let known: Vec<&String> = defaults.json.keys().collect();
+        let closest = |field: &str| {
+            let score = |k: &&&String| strsim::normalized_damerau_levenshtein(field, k);
+            known
+                .iter()
+                .max_by(|a, b| score(a).total_cmp(&score(b)))
+                .map(|k| k.to_string())
+        };
+        Ok(given
+            .keys()
+            .filter(|field| !known.contains(field) && !["model_type", "architectures"].contains(&field.as_str()))
+            .map(|field| (field.clone(), closest(field).unwrap_or_default()))
+            .collect())
+    }
+
     /// The head labels a saved checkpoint records: `id2label`, whose keys must be the ids 0 to n-1
     /// (transformers reads them as ints, so every output of the head has a name) and whose names
     /// must differ (`predict` reports probabilities by name).

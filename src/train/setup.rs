@@ -27,10 +27,25 @@ pub fn model_source(cfg: &Config) -> Result<ModelSource> {
     match &cfg.model_config {
         Some(value) => {
             let model = ModelConfig::read(RawConfig::Value(value.clone())).context("config key \"model_config\"")?;
+            warn_unknown_fields(&model, value)?;
             Ok(ModelSource::Scratch(Box::new(model)))
         }
         None => bail!("config key \"model_name_or_path\" is empty and no \"model_config\" is given"),
     }
+}
+
+/// Warns about each `model_config` field the model's config has no field for: a typo there
+/// (`--set model_config.num_hidden_layer=4`) would otherwise train the default model silently.
+fn warn_unknown_fields(model: &ModelConfig, given: &serde_json::Value) -> Result<()> {
+    let Some(given) = given.as_object() else { return Ok(()) };
+    for (field, near) in model.unknown_fields(given)? {
+        log::warn!(
+            "config key \"model_config\": field {field:?} is not a field of the {} config and has no effect \
+             (did you mean {near:?}?)",
+            model.family.hf_model_type
+        );
+    }
+    Ok(())
 }
 
 /// Refuses a maximum sequence length (`key`: `max_seq_len`, or squad's `max_seq_length`) longer than

@@ -564,3 +564,22 @@ fn families_are_registered() {
         "XLMRobertaForSequenceClassification"
     );
 }
+
+#[test]
+fn a_misspelt_model_config_field_is_found_with_the_closest_field() {
+    for (model_type, field, typo) in [
+        ("electra", "num_hidden_layers", "num_hidden_layer"),
+        ("bert", "num_attention_heads", "num_attention_head"),
+        ("distilbert", "n_layers", "n_layer"),
+        ("xlm-roberta", "intermediate_size", "intermediate_dim"),
+    ] {
+        let given = serde_json::json!({"model_type": model_type, field: 2, typo: 4, "architectures": ["X"]});
+        let given = given.as_object().unwrap();
+        let cfg = ModelConfig::read(RawConfig::Value(Value::Object(given.clone()))).unwrap();
+        assert_eq!(
+            cfg.unknown_fields(given).unwrap(),
+            vec![(typo.to_string(), field.to_string())],
+            "{model_type}"
+        );
+    }
+}
