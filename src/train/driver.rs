@@ -281,9 +281,14 @@ fn train<T: TaskModel>(
         ModelSource::Scratch(_) => None,
     };
     if let Some((pos, optimizer_file)) = &resume {
+        let finished = match pos.global_step >= plan.total_updates {
+            true => ": the run had finished; nothing left to train, its checkpoints are evaluated again",
+            false => "",
+        };
         log::info!(
-            "resuming at step {} (epoch {}, batch {})",
+            "resuming at step {} of {} (epoch {}, batch {}){finished}",
             pos.global_step,
+            plan.total_updates,
             pos.epoch,
             pos.next_batch
         );

@@ -313,12 +313,33 @@ print(json.dumps({"global_step": s.global_step, "epoch": s.epoch, "max_steps": s
         .unwrap();
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
-    assert!(log.contains("resuming at step 5"), "{log}");
+    assert!(log.contains("resuming at step 5 of 10 (epoch"), "{log}");
+    assert!(!log.contains("the run had finished"), "{log}");
     let state = read_json(&resumed.join("checkpoint-10").join("trainer_state.json"));
     let kept = state["log_history"].as_array().unwrap();
     assert!(
         kept.iter().any(|e| e["step"] == 5 && e.get("loss").is_some()),
         "{kept:?}"
+    );
+    // Resuming the finished run says so: no step is left to train.
+    let out = binary()
+        .args(demo_run_args(&[
+            format!("ckpt_dir={}", dir.path().display()),
+            "output_dir=resumed".to_string(),
+            "max_steps=10".to_string(),
+            "do_eval=false".to_string(),
+            "save_optimizer=true".to_string(),
+            format!("resume_from_checkpoint={}", resumed.join("checkpoint-10").display()),
+        ]))
+        .current_dir(root())
+        .env("KOELECTRA_FT_CACHE", "off")
+        .output()
+        .unwrap();
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("resuming at step 10 of 10 (epoch 0, batch 10): the run had finished; nothing left to train"),
+        "{log}"
     );
 }
 
