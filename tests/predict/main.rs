@@ -489,6 +489,18 @@ fn squad_answers_match_the_evaluation() {
         assert_eq!(row["id"], json!(id));
         check(row, id, context);
     }
+    // New questions come without titles or answers: the same predictions.
+    let mut bare = json!({"data": articles[2..4].to_vec()});
+    for article in bare["data"].as_array_mut().unwrap() {
+        article.as_object_mut().unwrap().remove("title");
+        for paragraph in article["paragraphs"].as_array_mut().unwrap() {
+            for qa in paragraph["qas"].as_array_mut().unwrap() {
+                qa.as_object_mut().unwrap().remove("answers");
+            }
+        }
+    }
+    let bare_rows = parse_jsonl(&stdout_ok(&predict(&model, &[], Some(&bare.to_string()))));
+    assert_eq!(bare_rows, rows);
 
     // The same questions as lines (those whose text fits on one line), TSV and JSON lines.
     let one_line = |s: &str| !s.contains(['\t', '\n', '\r']);

@@ -284,20 +284,28 @@ impl<'a> Qa<'a> {
 }
 
 /// The questions of a SQuAD-format file, read as the squad subcommand reads its predict file but
-/// without the gold answers: every question is marked unanswerable so its answers are never read.
+/// without the gold answers: every question is marked unanswerable so its answers are never read,
+/// and an article needs no `title` (a training file's articles have one; new questions may not).
 fn read_squad_questions(bytes: &[u8], source: &str) -> Result<Vec<SquadExample>> {
     let mut root: Value = match serde_json::from_slice(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)) {
         Ok(root) => root,
         // The reader words the syntax error (line and column).
         Err(_) => return squad::parse_examples(bytes, source, false, true).map(|r| r.examples),
     };
-    let paragraphs = root
-        .get_mut("data")
-        .and_then(Value::as_array_mut)
-        .into_iter()
-        .flatten()
-        .filter_map(|article| article.get_mut("paragraphs")?.as_array_mut())
-        .flatten();
+    let articles = root.get_mut("data").and_then(Value::as_array_mut).into_iter().flatten();
+    let articles = articles.filter_map(Value::as_object_mut);
+    let mut paragraphs = Vec::new();
+    for article in articles {
+        article.entry("title").or_insert_with(|| "".into());
+        paragraphs.extend(
+            article
+                .get_mut("paragraphs")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    let paragraphs = paragraphs.into_iter();
     for qa in paragraphs.filter_map(|p| p.get_mut("qas")?.as_array_mut()).flatten() {
         if let Some(qa) = qa.as_object_mut() {
             qa.insert("is_impossible".into(), true.into());
