@@ -420,6 +420,13 @@ fn ner_tags_match_the_evaluation() {
         let expected: Vec<(&str, &str)> = words.iter().cloned().zip(tags.iter().cloned()).collect();
         assert_eq!(pairs, expected, "sentence {}", i + 1);
     }
+    // A tab that does not start one tag per word fails naming the line; no word is dropped unseen.
+    let err = error_line(&predict(&model, &[], Some("철수가 서울에\n가\t나 다\n")));
+    assert_eq!(
+        err,
+        "error: <stdin>:2: found a tab, but not a `words<TAB>tags` line: 1 word(s) and 2 tag(s); expected \
+         words separated by spaces"
+    );
 }
 
 /// KorQuAD (a SQuAD-format JSON file and `question<TAB>context` lines): every answer equals

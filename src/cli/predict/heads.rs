@@ -167,14 +167,28 @@ impl LineTask for Ner<'_> {
     type Input = NerExample;
     type Pred = Vec<usize>;
 
-    /// Words split on whitespace; a `words<TAB>tags` line (the training format) uses its words.
+    /// Words split on whitespace; a `words<TAB>tags` line (the training format) uses its words. A tab
+    /// that does not start one tag per word is an error, not words dropped.
     fn parse(&self, line: usize, text: &str) -> std::result::Result<NerExample, String> {
-        let words: Vec<String> = py_split(text.split('\t').next().unwrap_or_default())
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let fields: Vec<&str> = text.split('\t').collect();
+        let words: Vec<String> = py_split(fields[0]).into_iter().map(str::to_string).collect();
         if words.is_empty() {
             return Err("no words before the tab (expected words separated by spaces)".into());
+        }
+        if let [_, tags] = fields[..] {
+            let tags = py_split(tags).len();
+            if tags != words.len() {
+                return Err(format!(
+                    "found a tab, but not a `words<TAB>tags` line: {} word(s) and {tags} tag(s); \
+                     expected words separated by spaces",
+                    words.len()
+                ));
+            }
+        } else if fields.len() > 2 {
+            return Err(format!(
+                "expected words separated by spaces (or `words<TAB>tags`), found {} tab-separated fields",
+                fields.len()
+            ));
         }
         Ok(NerExample {
             guid: format!("{}:{line}", self.input_name),
