@@ -65,8 +65,12 @@ enum Command {
     Ner(RunArgs),
     /// Extractive question answering (SQuAD-style): korquad.
     Squad(RunArgs),
-    /// List the configs embedded in this binary (`<task>/<name>`, usable as --config NAME).
-    Configs,
+    /// List the configs embedded in this binary (`<task>/<name>`, usable as --config NAME), or print one.
+    Configs {
+        /// An embedded config to print (`nsmc/koelectra-base-v3.json`, `.json` optional), e.g. to start
+        /// your own: `koelectra-ft configs nsmc/koelectra-base-v3 > my.json`.
+        name: Option<String>,
+    },
     /// Predict labels, tags or answers for new text with a checkpoint this tool saved.
     Predict(predict::PredictArgs),
     /// Print the results of runs (their summary.json) as one table: model rows x task columns.
@@ -156,7 +160,7 @@ impl Cli {
     fn quiet(&self) -> bool {
         match &self.command {
             Command::SeqCls(a) | Command::Ner(a) | Command::Squad(a) => a.quiet,
-            Command::Configs | Command::Report(_) | Command::Data(_) | Command::Completions { .. } => false,
+            Command::Configs { .. } | Command::Report(_) | Command::Data(_) | Command::Completions { .. } => false,
             Command::Predict(a) => a.quiet,
         }
     }
@@ -248,7 +252,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::SeqCls(args) => run_task(TaskKind::SeqCls, &args),
         Command::Ner(args) => run_task(TaskKind::Ner, &args),
         Command::Squad(args) => run_task(TaskKind::Squad, &args),
-        Command::Configs => koelectra_ft::io::stdout::print_line(&config::embedded_config_names().join("\n")),
+        Command::Configs { name: None } => {
+            koelectra_ft::io::stdout::print_line(&config::embedded_config_names().join("\n"))
+        }
+        Command::Configs { name: Some(name) } => {
+            koelectra_ft::io::stdout::print_line(config::embedded_config_named(&name)?.trim_end())
+        }
         Command::Predict(args) => {
             set_threads();
             predict::run(&args)

@@ -26,6 +26,28 @@ pub fn embedded_config(name: &str) -> Option<&'static str> {
     found.map(|(_, text)| *text)
 }
 
+/// The embedded config `<task>/<file>` (`.json` optional), for `koelectra-ft configs NAME`; a usage
+/// error naming the closest embedded config otherwise.
+pub fn embedded_config_named(name: &str) -> Result<&'static str> {
+    let full = match name.ends_with(".json") {
+        true => name.to_string(),
+        false => format!("{name}.json"),
+    };
+    if let Some(text) = embedded_config(&full) {
+        return Ok(text);
+    }
+    let score = |n: &&str| strsim::normalized_damerau_levenshtein(&full, n);
+    let names = embedded_config_names();
+    let near = names
+        .iter()
+        .max_by(|a, b| score(a).total_cmp(&score(b)))
+        .copied()
+        .unwrap_or_default();
+    Err(usage_error(format!(
+        "no embedded config {name:?} (did you mean {near:?}? `koelectra-ft configs` lists them as <task>/<name>)"
+    )))
+}
+
 /// Loads the config `name` for `task`, applies `--set key=value` overrides and validates it.
 ///
 /// `name` resolves to: `name` as a path if that file exists; else `<config_dir>/<task>/<name>`

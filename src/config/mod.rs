@@ -21,7 +21,7 @@ pub use crate::error::{usage_error, ConfigError};
 use crate::tasks::TaskKind;
 pub use device::{check_device, parse_device, resolve_device};
 pub use keys::{closest_key, key_kind, KeyKind, KEYS, REQUIRED_KEYS};
-pub use load::{embedded_config, embedded_config_names, load_config, parse_config};
+pub use load::{embedded_config, embedded_config_named, embedded_config_names, load_config, parse_config};
 
 /// One fine-tuning run: the reference keys (§9.1), KorQuAD keys, and this tool's additions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

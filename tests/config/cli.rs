@@ -40,6 +40,20 @@ fn configs_lists_embedded_names() {
     assert_eq!(stdout.lines().count(), on_disk);
     assert!(on_disk > 80, "80 reference configs plus the demo");
     assert!(stdout.lines().any(|l| l == "korquad/koelectra-base-v3.json"));
+    // A name prints that config as the file has it, `.json` optional.
+    for name in ["nsmc/koelectra-small-v3.json", "nsmc/koelectra-small-v3"] {
+        let out = run(&["configs", name]);
+        assert!(out.status.success(), "{out:?}");
+        let file = std::fs::read_to_string("configs/nsmc/koelectra-small-v3.json").unwrap();
+        assert_eq!(text(&out.stdout).trim_end(), file.trim_end());
+    }
+    let out = run(&["configs", "nsmc/koelectra-smal-v3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        "error: no embedded config \"nsmc/koelectra-smal-v3\" (did you mean \"nsmc/koelectra-small-v3.json\"? \
+         `koelectra-ft configs` lists them as <task>/<name>)"
+    );
 }
 
 /// `koelectra-ft configs | head -1`, `data list | head`, `report ... | head`: a reader that is gone before the listing is
