@@ -88,7 +88,7 @@ pub fn load_tokenizer(cfg: &Config, source: &ModelSource) -> Result<Box<dyn Toke
         return load_xlmr_slow_tokenizer(cfg, source);
     }
     if let Some(file) = &cfg.vocab_file {
-        return text::load_vocab_file(Path::new(file), cfg.do_lower_case);
+        return text::load_vocab_file(Path::new(file), cfg.do_lower_case).context("config key \"vocab_file\"");
     }
     match source {
         ModelSource::Dir(dir) => text::load_dir(dir),

@@ -329,6 +329,25 @@ fn a_max_seq_len_without_room_for_text_is_named() {
     );
 }
 
+/// A vocab_file that cannot be read names the config key and the file.
+#[test]
+fn an_unreadable_vocab_file_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = dir.path().join("no-such-vocab.txt");
+    let extra = serde_json::json!({"train_file": "sts-dev.tsv", "dev_file": "", "test_file": "", "vocab_file": vocab});
+    let out = run_cli("korsts", &write_config(dir.path(), "korsts", extra));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: config key \"vocab_file\": cannot read vocab file: cannot read {}: No such file or directory (os error 2)",
+            vocab.display()
+        )]
+    );
+}
+
 #[test]
 fn unknown_label_names_file_line_and_value() {
     let dir = tempfile::tempdir().unwrap();
