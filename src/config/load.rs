@@ -130,6 +130,24 @@ fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(
         }
         tried.push(format!("embedded:{key}"));
     }
+    // A name as `koelectra-ft configs` lists it: `<task>/<name>`.
+    for key in &names {
+        if let Some(text) = embedded_config(key) {
+            return match key.split_once('/') {
+                Some((of, _)) if of == task => Ok((format!("embedded:{key}"), text.to_string())),
+                Some((of, file)) => {
+                    let hint = match embedded_config(&format!("{task}/{file}")) {
+                        Some(_) => format!("--config {}", file.trim_end_matches(".json")),
+                        None => "one of `koelectra-ft configs`".to_string(),
+                    };
+                    Err(usage_error(format!(
+                        "config {name:?} is the embedded config of task {of:?}, not {task:?}; for {task:?} use {hint}"
+                    )))
+                }
+                None => Ok((format!("embedded:{key}"), text.to_string())),
+            };
+        }
+    }
     let tried = tried.join(", ");
     Err(usage_error(format!(
         "config {name:?} for task {task:?} not found; tried: {tried}"

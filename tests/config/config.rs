@@ -411,6 +411,27 @@ fn missing_file_names_paths_tried() {
     assert!(msg.contains("embedded:nsmc/nope.json"), "{msg}");
 }
 
+/// A name as `koelectra-ft configs` lists it (`<task>/<name>`) is that embedded config; another
+/// task's is refused with the name to use.
+#[test]
+fn listed_embedded_names_load_for_their_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listed = load_config("nsmc", "nsmc/koelectra-small-v3.json", Some(dir.path()), &[]).expect("listed name");
+    let short = load_config("nsmc", "koelectra-small-v3", Some(dir.path()), &[]).expect("short name");
+    assert_eq!(format!("{listed:?}"), format!("{short:?}"));
+    let err = load_config("nsmc", "korquad/koelectra-small-v3", Some(dir.path()), &[]).expect_err("other task");
+    assert_eq!(
+        format!("{err:#}"),
+        "config \"korquad/koelectra-small-v3\" is the embedded config of task \"korquad\", not \"nsmc\"; for \
+         \"nsmc\" use --config koelectra-small-v3"
+    );
+    let err = load_config("kornli", "nsmc/demo", Some(dir.path()), &[]).expect_err("no such config for kornli");
+    assert!(
+        format!("{err:#}").ends_with("use one of `koelectra-ft configs`"),
+        "{err:#}"
+    );
+}
+
 #[test]
 fn negative_or_zero_sizes_are_rejected() {
     let (path, msg) = load_err(&nsmc_with(|m| {
