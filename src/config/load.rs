@@ -130,11 +130,12 @@ fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(
         }
         tried.push(format!("embedded:{key}"));
     }
-    // A name as `koelectra-ft configs` lists it: `<task>/<name>`.
+    // A name as `koelectra-ft configs` lists it, `<task>/<name>`: the config `<name>`, from
+    // `config_dir` first as for the short name.
     for key in &names {
         if let Some(text) = embedded_config(key) {
             return match key.split_once('/') {
-                Some((of, _)) if of == task => Ok((format!("embedded:{key}"), text.to_string())),
+                Some((of, file)) if of == task => resolve_config(task, file, config_dir),
                 Some((of, file)) => {
                     let hint = match embedded_config(&format!("{task}/{file}")) {
                         Some(_) => format!("--config {}", file.trim_end_matches(".json")),

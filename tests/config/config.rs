@@ -419,6 +419,13 @@ fn listed_embedded_names_load_for_their_task() {
     let listed = load_config("nsmc", "nsmc/koelectra-small-v3.json", Some(dir.path()), &[]).expect("listed name");
     let short = load_config("nsmc", "koelectra-small-v3", Some(dir.path()), &[]).expect("short name");
     assert_eq!(format!("{listed:?}"), format!("{short:?}"));
+    // As for the short name, a file in the config folder comes first.
+    let text = embedded_config("nsmc/koelectra-small-v3.json")
+        .unwrap()
+        .replace("\"seed\": 42", "\"seed\": 7");
+    write_config(dir.path(), "nsmc", "koelectra-small-v3.json", &text);
+    let listed = load_config("nsmc", "nsmc/koelectra-small-v3", Some(dir.path()), &[]).expect("listed name");
+    assert_eq!(listed.seed, 7);
     let err = load_config("nsmc", "korquad/koelectra-small-v3", Some(dir.path()), &[]).expect_err("other task");
     assert_eq!(
         format!("{err:#}"),
