@@ -587,6 +587,9 @@ fn long_questions_are_cut_to_max_query_length() {
         let cfg = config(&run_dir, &data, json!({"max_query_length": max_query_length}));
         let log = stderr_ok(&run_squad(&cfg));
         windows.push(split_stats(&log, "test").1);
+        // doc_stride 64 skips tokens when a window holds 128 - 64 - 3 = 61 document tokens.
+        let skips = "config key \"doc_stride\" is 64 but a window holds as few as 61 document tokens";
+        assert_eq!(log.contains(skips), max_query_length == 64, "{log}");
         let predictions = read_json(&run_dir.join("ckpt/run/predictions_2.json"));
         let predictions = predictions.as_object().unwrap();
         assert_eq!(predictions.keys().collect::<Vec<_>>(), ids.iter().collect::<Vec<_>>());

@@ -22,6 +22,7 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
     check_positions_fit("max_seq_length", cfg.max_seq_length, &source)?;
     let tokenizer = load_tokenizer(cfg, &source)?;
     let tok = tokenizer.as_ref();
+    warn_if_stride_skips_tokens(cfg, tok.pair_separators());
     let train_split = match cfg.do_train {
         true => Some(read_split(cfg, "train", &cfg.train_file, true, tok)?),
         false => None,
@@ -69,6 +70,25 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok:
         .data_path(file)
         .with_context(|| format!("config key \"{key}\" is empty"))?;
     features::read_split(&path, name, tok, &windows(cfg), training, cfg.version_2_with_negative)
+}
+
+/// Warns when windows can leave document tokens out: a window holds `max_seq_length` less the
+/// question and 2 + `separators` special tokens, and a `doc_stride` (the distance between window
+/// starts) longer than that skips the tokens between two windows, whose answers are never found.
+/// The reference does the same, so it is not refused.
+fn warn_if_stride_skips_tokens(cfg: &Config, separators: usize) {
+    let specials = 2 + separators;
+    let budget = cfg.max_seq_length.saturating_sub(cfg.max_query_length + specials);
+    if cfg.doc_stride > budget {
+        log::warn!(
+            "config key \"doc_stride\" is {} but a window holds as few as {budget} document tokens \
+             (max_seq_length {} less a {}-token question and {specials} special tokens): document tokens \
+             between windows are skipped and answers there are never found; lower \"doc_stride\"",
+            cfg.doc_stride,
+            cfg.max_seq_length,
+            cfg.max_query_length
+        );
+    }
 }
 
 /// The window settings of a run config.
