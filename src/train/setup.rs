@@ -16,6 +16,7 @@ use crate::text::{self, Tokenizer};
 pub fn model_source(cfg: &Config) -> Result<ModelSource> {
     if !cfg.resume_from_checkpoint.is_empty() {
         let dir = resumable_checkpoint(Path::new(&cfg.resume_from_checkpoint))?;
+        check_same_task(&dir, &cfg.task)?;
         log::info!("resuming from {}", dir.display());
         return Ok(ModelSource::Dir(dir));
     }
@@ -46,6 +47,27 @@ fn warn_unknown_fields(model: &ModelConfig, given: &serde_json::Value) -> Result
         );
     }
     Ok(())
+}
+
+/// Refuses to resume another task's checkpoint (its `training_args.json` names the task): its head
+/// and optimizer state do not fit this task's model, which would fail only once training starts.
+fn check_same_task(checkpoint: &Path, task: &str) -> Result<()> {
+    let args = checkpoint.join("training_args.json");
+    let text = crate::limits::read_text_capped(&args, crate::limits::SMALL_JSON_BYTES).ok();
+    let saved: Option<serde_json::Value> = text.and_then(|t| serde_json::from_str(&t).ok());
+    match saved
+        .as_ref()
+        .and_then(|v| v.get("task"))
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(then) if then != task => Err(anyhow::anyhow!(
+            "cannot resume from {}: it is a checkpoint of task {then:?} ({}), not {task:?}; to start a {task} run \
+             from its weights, give it as model_name_or_path",
+            checkpoint.display(),
+            args.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a maximum sequence length (`key`: `max_seq_len`, or squad's `max_seq_length`) longer than

@@ -270,6 +270,32 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
     std::fs::create_dir(empty.path().join("run")).unwrap();
     let out = run(&args);
     assert!(stderr(&out).contains("holds no checkpoint"), "{}", stderr(&out));
+
+    // Another task's checkpoint is refused before anything is written.
+    let other = tempfile::tempdir().unwrap();
+    let mut args = demo_args(other.path(), &["max_steps=2", "save_steps=2", "save_optimizer=true"]);
+    assert!(run(&args).status.success());
+    let checkpoint = other.path().join("run/checkpoint-2");
+    let training_args = checkpoint.join("training_args.json");
+    let text = std::fs::read_to_string(&training_args).unwrap();
+    std::fs::write(
+        &training_args,
+        text.replace("\"task\": \"nsmc\"", "\"task\": \"korquad\""),
+    )
+    .unwrap();
+    args.push(format!("--resume={}", checkpoint.display()));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: cannot resume from {}: it is a checkpoint of task \"korquad\" ({}), not \"nsmc\"; to start a \
+             nsmc run from its weights, give it as model_name_or_path",
+            checkpoint.display(),
+            training_args.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A run that saved no checkpoint (a NaN stop at step 3, say) leaves a `metrics.jsonl`; the next
