@@ -230,6 +230,17 @@ fn seq_cls_labels_match_the_evaluation() {
     let missing = predict(&dir.path().join("nowhere"), &[], Some(""));
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no config.json"));
+    // The run folder: its newest checkpoint is named.
+    let run_dir = model.parent().unwrap();
+    let folder = predict(run_dir, &[], Some(""));
+    assert_eq!(folder.status.code(), Some(2), "{folder:?}");
+    assert!(
+        String::from_utf8_lossy(&folder.stderr).contains(&format!(
+            "; it is a run folder: give one of its checkpoints, e.g. --model {} (the newest)",
+            model.display()
+        )),
+        "{folder:?}"
+    );
 
     // Too short for the special tokens of a pair: the error names the length.
     let short = predict(&model, &["--max-seq-len", "2"], Some("a\tb\n"));
