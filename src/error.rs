@@ -52,6 +52,13 @@ pub fn escape_controls(message: &str) -> String {
         .collect()
 }
 
+/// The candidate closest in spelling to `word`, for "did you mean" messages; `None` without
+/// candidates.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let score = |c: &&str| strsim::normalized_damerau_levenshtein(word, c);
+    candidates.into_iter().max_by(|a, b| score(a).total_cmp(&score(b)))
+}
+
 /// A JSON value as compact JSON for messages, cut to 60 chars.
 pub fn short_json(v: &serde_json::Value) -> String {
     let text = v.to_string();

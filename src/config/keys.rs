@@ -148,9 +148,7 @@ pub fn key_kind(key: &str) -> Option<KeyKind> {
 
 /// The known key closest in spelling to `key`.
 pub fn closest_key(key: &str) -> &'static str {
-    let score = |k: &&str| strsim::normalized_damerau_levenshtein(key, k);
-    let names = KEYS.iter().map(|(k, _)| *k);
-    names.max_by(|a, b| score(a).total_cmp(&score(b))).unwrap_or("task")
+    crate::error::closest(key, KEYS.iter().map(|(k, _)| *k)).unwrap_or("task")
 }
 
 #[cfg(test)]

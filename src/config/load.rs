@@ -36,13 +36,7 @@ pub fn embedded_config_named(name: &str) -> Result<&'static str> {
     if let Some(text) = embedded_config(&full) {
         return Ok(text);
     }
-    let score = |n: &&str| strsim::normalized_damerau_levenshtein(&full, n);
-    let names = embedded_config_names();
-    let near = names
-        .iter()
-        .max_by(|a, b| score(a).total_cmp(&score(b)))
-        .copied()
-        .unwrap_or_default();
+    let near = crate::error::closest(&full, embedded_config_names()).unwrap_or_default();
     Err(usage_error(format!(
         "no embedded config {name:?} (did you mean {near:?}? `koelectra-ft configs` lists them as <task>/<name>)"
     )))
@@ -132,22 +126,18 @@ fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(
     }
     // A name as `koelectra-ft configs` lists it, `<task>/<name>`: the config `<name>`, from
     // `config_dir` first as for the short name.
-    for key in &names {
-        if let Some(text) = embedded_config(key) {
-            return match key.split_once('/') {
-                Some((of, file)) if of == task => resolve_config(task, file, config_dir),
-                Some((of, file)) => {
-                    let hint = match embedded_config(&format!("{task}/{file}")) {
-                        Some(_) => format!("--config {}", file.trim_end_matches(".json")),
-                        None => "one of `koelectra-ft configs`".to_string(),
-                    };
-                    Err(usage_error(format!(
-                        "config {name:?} is the embedded config of task {of:?}, not {task:?}; for {task:?} use {hint}"
-                    )))
-                }
-                None => Ok((format!("embedded:{key}"), text.to_string())),
-            };
+    let listed = names.iter().find(|n| embedded_config(n).is_some());
+    if let Some((of, file)) = listed.and_then(|key| key.split_once('/')) {
+        if of == task {
+            return resolve_config(task, file, config_dir);
         }
+        let hint = match embedded_config(&format!("{task}/{file}")) {
+            Some(_) => format!("--config {}", file.trim_end_matches(".json")),
+            None => "one of `koelectra-ft configs`".to_string(),
+        };
+        return Err(usage_error(format!(
+            "config {name:?} is the embedded config of task {of:?}, not {task:?}; for {task:?} use {hint}"
+        )));
     }
     let tried = tried.join(", ");
     Err(usage_error(format!(

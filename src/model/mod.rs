@@ -346,17 +346,13 @@ impl ModelConfig {
     pub fn unknown_fields(&self, given: &Map<String, Value>) -> Result<Vec<(String, String)>> {
         let defaults = (self.family.read_config)(RawConfig::Value(Value::Object(Map::new())))?;
         let known: Vec<&String> = defaults.json.keys().collect();
-        let closest = |field: &str| {
-            let score = |k: &&&String| strsim::normalized_damerau_levenshtein(field, k);
-            known
-                .iter()
-                .max_by(|a, b| score(a).total_cmp(&score(b)))
-                .map(|k| k.to_string())
-        };
         Ok(given
             .keys()
             .filter(|field| !known.contains(field) && !["model_type", "architectures"].contains(&field.as_str()))
-            .map(|field| (field.clone(), closest(field).unwrap_or_default()))
+            .map(|field| {
+                let near = crate::error::closest(field, known.iter().map(|k| k.as_str()));
+                (field.clone(), near.unwrap_or_default().to_string())
+            })
             .collect())
     }
 

@@ -392,15 +392,19 @@ const TRAJECTORY_KEYS: &[&str] = &[
     "full_determinism",
 ];
 
+/// The run config a checkpoint was saved with (its `training_args.json`), if readable.
+pub fn saved_training_args(checkpoint: &Path) -> Option<serde_json::Value> {
+    let path = checkpoint.join("training_args.json");
+    let text = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// Warns in one line when the run's settings (`now`, the run config as JSON) differ from those of
 /// the checkpoint it resumes (its `training_args.json`) in a key that shapes training. A change
 /// may be meant (a lower learning rate after a NaN stop), so it is not refused.
 pub fn warn_changed_settings(checkpoint: &Path, now: &serde_json::Value) {
     let path = checkpoint.join("training_args.json");
-    let then = crate::limits::read_text_capped(&path, crate::limits::SMALL_JSON_BYTES)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let Some(then) = then else {
+    let Some(then) = saved_training_args(checkpoint) else {
         log::warn!("{}: unreadable; cannot check that the settings match", path.display());
         return;
     };

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::checkpoints::resumable_checkpoint;
+use super::checkpoints::{resumable_checkpoint, saved_training_args};
 use crate::config::Config;
 use crate::error::usage_error;
 use crate::model::source::ModelSource;
@@ -53,9 +53,7 @@ fn warn_unknown_fields(model: &ModelConfig, given: &serde_json::Value) -> Result
 /// and optimizer state do not fit this task's model, which would fail only once training starts.
 fn check_same_task(checkpoint: &Path, task: &str) -> Result<()> {
     let args = checkpoint.join("training_args.json");
-    let text = crate::limits::read_text_capped(&args, crate::limits::SMALL_JSON_BYTES).ok();
-    let saved: Option<serde_json::Value> = text.and_then(|t| serde_json::from_str(&t).ok());
-    match saved
+    match saved_training_args(checkpoint)
         .as_ref()
         .and_then(|v| v.get("task"))
         .and_then(serde_json::Value::as_str)

@@ -301,7 +301,7 @@ fn bad_input_gives_one_line_errors_and_no_output_dir() {
     for (name, bytes, needles) in cases {
         let (ok, stderr, dir) = run_with_bad_train(&bytes, name);
         assert!(!ok, "{name}: should fail");
-        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        let errors = error_lines(&stderr);
         assert_eq!(errors.len(), 1, "{name}: {stderr}");
         for needle in needles {
             assert!(errors[0].contains(needle), "{name}: {:?} lacks {needle:?}", errors[0]);
@@ -314,6 +314,11 @@ fn bad_input_gives_one_line_errors_and_no_output_dir() {
     }
 }
 
+/// The `error:` lines of a run's stderr.
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.starts_with("error:")).collect()
+}
+
 /// A max_seq_len too short for the tokenizer's special tokens names the key and the split.
 #[test]
 fn a_max_seq_len_without_room_for_text_is_named() {
@@ -322,7 +327,7 @@ fn a_max_seq_len_without_room_for_text_is_named() {
     let out = run_cli("korsts", &write_config(dir.path(), "korsts", extra));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let errors = error_lines(&stderr);
     assert_eq!(
         errors,
         ["error: cannot encode the train split with max_seq_len 2: max_length 2 leaves no room for the 3 special tokens"]
@@ -338,7 +343,7 @@ fn an_unreadable_vocab_file_names_the_key() {
     let out = run_cli("korsts", &write_config(dir.path(), "korsts", extra));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let errors = error_lines(&stderr);
     assert_eq!(
         errors,
         [format!(

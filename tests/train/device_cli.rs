@@ -296,21 +296,13 @@ print(json.dumps({"global_step": s.global_step, "epoch": s.epoch, "max_steps": s
     assert_eq!(dev, from_state);
     // Resuming from checkpoint-5 reads the new layout: the run continues at step 6.
     let resumed = dir.path().join("resumed");
-    let out = binary()
-        .args(demo_run_args(&[
-            format!("ckpt_dir={}", dir.path().display()),
-            "output_dir=resumed".to_string(),
-            "max_steps=10".to_string(),
-            "logging_steps=5".to_string(),
-            "save_steps=5".to_string(),
-            "do_eval=false".to_string(),
-            "save_optimizer=true".to_string(),
-            format!("resume_from_checkpoint={}", run.join("checkpoint-5").display()),
-        ]))
-        .current_dir(root())
-        .env("KOELECTRA_FT_CACHE", "off")
-        .output()
-        .unwrap();
+    let resume_from = |checkpoint: &Path, sets: &[&str]| {
+        let from = format!("resume_from_checkpoint={}", checkpoint.display());
+        let mut all = vec!["max_steps=10", "do_eval=false", "save_optimizer=true", &from];
+        all.extend(sets);
+        demo(dir.path(), "resumed", &all)
+    };
+    let out = resume_from(&run.join("checkpoint-5"), &["logging_steps=5", "save_steps=5"]);
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(log.contains("resuming at step 5 of 10 (epoch"), "{log}");
@@ -322,19 +314,7 @@ print(json.dumps({"global_step": s.global_step, "epoch": s.epoch, "max_steps": s
         "{kept:?}"
     );
     // Resuming the finished run says so: no step is left to train.
-    let out = binary()
-        .args(demo_run_args(&[
-            format!("ckpt_dir={}", dir.path().display()),
-            "output_dir=resumed".to_string(),
-            "max_steps=10".to_string(),
-            "do_eval=false".to_string(),
-            "save_optimizer=true".to_string(),
-            format!("resume_from_checkpoint={}", resumed.join("checkpoint-10").display()),
-        ]))
-        .current_dir(root())
-        .env("KOELECTRA_FT_CACHE", "off")
-        .output()
-        .unwrap();
+    let out = resume_from(&resumed.join("checkpoint-10"), &[]);
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(

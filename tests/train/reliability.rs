@@ -3,9 +3,9 @@
 //! state.
 
 use crate::common::*;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use tch::Tensor;
 
 /// The templated fixture's model and data (tests/fixtures/templated.json), without evaluation, in `dir/run`.
@@ -97,13 +97,19 @@ fn read_log_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, mar
     log
 }
 
-fn signalled(mut cmd: Command, signals: usize, signal: i32) -> Output {
+/// The run of `cmd` started, with its stderr to read line by line as it comes.
+fn spawn_logging(mut cmd: Command) -> (Child, Lines<BufReader<ChildStderr>>) {
     let mut child = cmd
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn koelectra-ft");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    (child, lines)
+}
+
+fn signalled(cmd: Command, signals: usize, signal: i32) -> Output {
+    let (child, mut lines) = spawn_logging(cmd);
     let mut log = read_log_until(&mut lines, "training:");
     std::thread::sleep(std::time::Duration::from_millis(300));
     for _ in 0..signals {
@@ -133,12 +139,7 @@ fn ctrl_c_while_preparing_exits_at_once_and_keeps_the_earlier_run() {
     std::fs::copy(test_file, data.join("ratings_test.txt")).unwrap();
     make_fifo(&data.join("ratings_train.txt"));
     let data_dir = format!("data_dir={}", dir.path().join("data").display());
-    let mut child = command(&demo_args(dir.path(), &[&data_dir]))
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn koelectra-ft");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_logging(command(&demo_args(dir.path(), &[&data_dir])));
     // The handlers are installed before this line; the pipe then holds the run in its reading.
     let mut log = read_log_until(&mut lines, "seq-cls: task=");
     // SAFETY: kill(2) on our own child's pid.

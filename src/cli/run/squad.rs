@@ -77,9 +77,9 @@ fn read_split(cfg: &Config, name: &'static str, file: &str, training: bool, tok:
 /// starts) longer than that skips the tokens between two windows, whose answers are never found.
 /// The reference does the same, so it is not refused.
 fn warn_if_stride_skips_tokens(cfg: &Config, separators: usize) {
-    let specials = 2 + separators;
-    let budget = cfg.max_seq_length.saturating_sub(cfg.max_query_length + specials);
+    let budget = windows(cfg).doc_tokens(cfg.max_query_length, separators).unwrap_or(0);
     if cfg.doc_stride > budget {
+        let specials = 2 + separators;
         log::warn!(
             "config key \"doc_stride\" is {} but a window holds as few as {budget} document tokens \
              (max_seq_length {} less a {}-token question and {specials} special tokens): document tokens \

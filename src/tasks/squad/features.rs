@@ -46,6 +46,14 @@ pub struct Windows {
     pub reference_xlmr_offset: bool,
 }
 
+impl Windows {
+    /// Document tokens a window holds beside a `query_len`-token question, its start token and
+    /// 1 + `separators` separators; `None` when they do not fit.
+    pub fn doc_tokens(&self, query_len: usize, separators: usize) -> Option<usize> {
+        self.max_seq_length.checked_sub(query_len + 2 + separators)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SquadFeature {
     /// Index among the examples that produced at least one feature (the reference's numbering).
@@ -290,8 +298,9 @@ fn example_features(
     }
     let max_seq_length = p.windows.max_seq_length;
     let layout = PairLayout::of(tok, p.windows.reference_xlmr_offset)?;
-    let budget = max_seq_length
-        .checked_sub(query.len() + 2 + layout.separators)
+    let budget = p
+        .windows
+        .doc_tokens(query.len(), layout.separators)
         .filter(|&m| m > 0)
         .ok_or_else(|| {
             anyhow!(
