@@ -2,6 +2,8 @@
 //! [`super::Config`] struct holds one field per key; a test proves the two agree.
 use serde_json::Value;
 
+use crate::tasks::TaskKind;
+
 /// Keys a config must hold; every other key has a default (see `impl Default for Config`).
 pub const REQUIRED_KEYS: &[&str] = &["task", "model_type"];
 
@@ -144,6 +146,42 @@ pub const KEYS: &[(&str, KeyKind)] = &[
 /// The kind of a known key, `None` for an unknown one.
 pub fn key_kind(key: &str) -> Option<KeyKind> {
     KEYS.iter().find(|(k, _)| *k == key).map(|(_, kind)| *kind)
+}
+
+const SEQ_CLS_AND_NER: &[TaskKind] = &[TaskKind::SeqCls, TaskKind::Ner];
+const SQUAD: &[TaskKind] = &[TaskKind::Squad];
+
+/// Keys that act on some task kinds only; every other key acts on all of them. squad reads one
+/// `predict_file` and pads every window to `max_seq_length`, seq-cls and ner read
+/// `dev_file`/`test_file` and pad to `max_seq_len`.
+const KEYS_OF_SOME_TASKS: &[(&str, &[TaskKind])] = &[
+    ("dev_file", SEQ_CLS_AND_NER),
+    ("test_file", SEQ_CLS_AND_NER),
+    ("evaluate_test_during_training", SEQ_CLS_AND_NER),
+    ("max_seq_len", SEQ_CLS_AND_NER),
+    ("group_by_length", SEQ_CLS_AND_NER),
+    ("token_packing", SEQ_CLS_AND_NER),
+    ("ner_score_truncated", &[TaskKind::Ner]),
+    ("predict_file", SQUAD),
+    ("threads", SQUAD),
+    ("version_2_with_negative", SQUAD),
+    ("null_score_diff_threshold", SQUAD),
+    ("max_seq_length", SQUAD),
+    ("doc_stride", SQUAD),
+    ("max_query_length", SQUAD),
+    ("max_answer_length", SQUAD),
+    ("n_best_size", SQUAD),
+    ("verbose_logging", SQUAD),
+    ("evaluate_during_training", SQUAD),
+    ("squad_reference_xlmr_offset", SQUAD),
+];
+
+/// The task kinds `key` acts on, `None` when it acts on every task.
+pub fn key_task_kinds(key: &str) -> Option<&'static [TaskKind]> {
+    KEYS_OF_SOME_TASKS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, kinds)| *kinds)
 }
 
 /// The known key closest in spelling to `key`.

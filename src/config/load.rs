@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::{Map, Value};
 
-use super::keys::{closest_key, key_kind, KeyKind, REQUIRED_KEYS};
+use super::keys::{closest_key, key_kind, key_task_kinds, KeyKind, REQUIRED_KEYS};
 use super::schedule::{ScheduleKind, POLYNOMIAL_LR_END};
 use super::{usage_error, Config};
 use crate::error::short_json;
+use crate::tasks::TaskKind;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_configs.rs"));
 
@@ -70,6 +71,9 @@ pub fn parse_config(label: &str, text: &str, overrides: &[String]) -> Result<Con
     let mut map = parse_json(label, text)?;
     apply_overrides(&mut map, overrides, &mut sources)?;
     check_keys(&mut map, &sources)?;
+    for (key, why) in inert_keys(&map) {
+        log::warn!("{}: config key {key:?} has no effect: {why}", sources.label(&key));
+    }
     let config: Config =
         serde_json::from_value(Value::Object(map)).map_err(|e| usage_error(format!("{label}: {e}")))?;
     validate(&config, &sources)?;
@@ -307,6 +311,31 @@ fn check_keys(map: &mut Map<String, Value>, sources: &Sources) -> Result<()> {
     }
 }
 
+/// The keys of `map` that do nothing for its task, each with the reason: a key of another kind of
+/// task (a squad config's `dev_file`, a seq-cls config's `doc_stride`).
+fn inert_keys(map: &Map<String, Value>) -> Vec<(String, String)> {
+    let Some(task) = map.get("task").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let Some(kind) = TaskKind::of_task(task) else {
+        return Vec::new();
+    };
+    let mut inert = Vec::new();
+    for key in map.keys() {
+        let Some(kinds) = key_task_kinds(key).filter(|kinds| !kinds.contains(&kind)) else {
+            continue;
+        };
+        let of: Vec<&str> = kinds.iter().map(|k| k.subcommand()).collect();
+        let why = format!(
+            "it is a {} key, and {task:?} is a {} task",
+            of.join(" and "),
+            kind.subcommand()
+        );
+        inert.push((key.clone(), why));
+    }
+    inert
+}
+
 fn unknown_key(label: &str, key: &str) -> anyhow::Error {
     let near = closest_key(key);
     usage_error(format!("{label}: unknown config key {key:?} (did you mean {near:?}?)"))
@@ -342,11 +371,12 @@ fn validate(c: &Config, s: &Sources) -> Result<()> {
     check(s, "weight_decay", c.weight_decay >= 0.0, ">= 0", c.weight_decay)?;
     let threshold = c.early_stopping_threshold;
     check(s, "early_stopping_threshold", threshold >= 0.0, ">= 0", threshold)?;
-    if c.early_stopping_patience > 0 && (c.dev_file.is_empty() || c.logging_steps == 0) {
+    if c.early_stopping_patience > 0 && (no_dev_split(c) || c.logging_steps == 0) {
         let label = s.label("early_stopping_patience");
         return Err(usage_error(format!(
             "{label}: config key \"early_stopping_patience\" needs a dev split (\"dev_file\") and evaluations \
-             during training (\"logging_steps\" > 0): early stopping watches the dev selection metric"
+             during training (\"logging_steps\" > 0): early stopping watches the dev selection metric{}",
+            squad_has_no_dev(c)
         )));
     }
     check_load_best(s, c)?;
@@ -416,11 +446,12 @@ fn check_load_best(s: &Sources, c: &Config) -> Result<()> {
         return Ok(());
     }
     let label = s.label("load_best_model_at_end");
-    if c.dev_file.is_empty() || c.logging_steps == 0 || c.evaluate_test_during_training {
+    if no_dev_split(c) || c.logging_steps == 0 || c.evaluate_test_during_training {
         return Err(usage_error(format!(
             "{label}: config key \"load_best_model_at_end\" needs a dev split (\"dev_file\") evaluated during \
              training (\"logging_steps\" > 0, \"evaluate_test_during_training\": false): the best checkpoint \
-             is chosen by the dev selection metric"
+             is chosen by the dev selection metric{}",
+            squad_has_no_dev(c)
         )));
     }
     if c.save_steps > 0 && !c.save_steps.is_multiple_of(c.logging_steps) {
@@ -431,6 +462,26 @@ fn check_load_best(s: &Sources, c: &Config) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn is_squad(c: &Config) -> bool {
+    TaskKind::of_task(&c.task) == Some(TaskKind::Squad)
+}
+
+/// No dev split to evaluate: no `dev_file`, or a squad task, which reads `predict_file` only.
+fn no_dev_split(c: &Config) -> bool {
+    c.dev_file.is_empty() || is_squad(c)
+}
+
+/// The end of a "needs a dev split" message for a squad task.
+fn squad_has_no_dev(c: &Config) -> String {
+    match is_squad(c) {
+        true => format!(
+            "; {:?} is a squad task, which has no dev split (it evaluates \"predict_file\")",
+            c.task
+        ),
+        false => String::new(),
+    }
 }
 
 /// `report_to`: known names, and "all" or "none" only alone.
@@ -462,5 +513,49 @@ mod tests {
         // The last value is the one used, as Python's json module does.
         let map = parse_json("t.json", text).expect("valid JSON");
         assert_eq!(map["seed"], 5);
+    }
+
+    fn inert(text: &str) -> Vec<String> {
+        let map = parse_json("t.json", text).expect("valid JSON");
+        inert_keys(&map)
+            .into_iter()
+            .map(|(key, why)| format!("{key}: {why}"))
+            .collect()
+    }
+
+    #[test]
+    fn keys_of_another_kind_of_task_are_inert() {
+        let nsmc = r#"{"task": "nsmc", "doc_stride": 64, "threads": 4, "max_seq_len": 50, "seed": 1,
+            "ner_score_truncated": false, "verbose_logging": true}"#;
+        assert_eq!(
+            inert(nsmc),
+            [
+                "doc_stride: it is a squad key, and \"nsmc\" is a seq-cls task",
+                "threads: it is a squad key, and \"nsmc\" is a seq-cls task",
+                "ner_score_truncated: it is a ner key, and \"nsmc\" is a seq-cls task",
+                "verbose_logging: it is a squad key, and \"nsmc\" is a seq-cls task",
+            ]
+        );
+        let korquad = r#"{"task": "korquad", "dev_file": "d", "max_seq_len": 50, "doc_stride": 64,
+            "group_by_length": true, "verbose_logging": true}"#;
+        assert_eq!(
+            inert(korquad),
+            [
+                "dev_file: it is a seq-cls and ner key, and \"korquad\" is a squad task",
+                "max_seq_len: it is a seq-cls and ner key, and \"korquad\" is a squad task",
+                "group_by_length: it is a seq-cls and ner key, and \"korquad\" is a squad task",
+            ]
+        );
+        assert!(inert(r#"{"task": "naver-ner", "ner_score_truncated": false, "max_seq_len": 9}"#).is_empty());
+        assert!(inert(r#"{"task": "unknown", "doc_stride": 64}"#).is_empty());
+    }
+
+    /// Every reference config holds only keys that act on its task.
+    #[test]
+    fn reference_configs_have_no_inert_keys() {
+        for name in embedded_config_names() {
+            let text = embedded_config(name).expect("embedded");
+            assert!(inert(text).is_empty(), "{name}: {:?}", inert(text));
+        }
     }
 }

@@ -62,3 +62,19 @@ fn load_best_model_at_end_needs_a_dev_split_evaluated_at_every_save() {
         "{msg}"
     );
 }
+
+/// squad evaluates its `predict_file` only, so a `dev_file` in its config does not make a dev
+/// split: early stopping and the best checkpoint are refused there, not silently never acted on.
+#[test]
+fn squad_has_no_dev_split_to_stop_early_or_pick_the_best_on() {
+    let squad = ["task=korquad", "save_steps=10"];
+    for key in ["early_stopping_patience=2", "load_best_model_at_end=true"] {
+        let msg = error("", &[&squad[..], &[key]].concat());
+        assert!(msg.contains("needs a dev split"), "{msg}");
+        assert!(
+            msg.ends_with("\"korquad\" is a squad task, which has no dev split (it evaluates \"predict_file\")"),
+            "{msg}"
+        );
+        assert!(parse("", &[key, "save_steps=10"]).is_ok(), "{key} on nsmc");
+    }
+}
