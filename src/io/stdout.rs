@@ -11,10 +11,17 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 /// Writes `text` to stdout and flushes it; a closed pipe is not an error (the reader has what it
 /// wanted).
 pub fn print(text: &str) -> Result<()> {
+    write(text).map(|_open| ())
+}
+
+/// [`print`], saying whether the reader is still there: `Ok(false)` once the pipe is closed, so a
+/// streaming command (`predict ... | head`) can stop reading its input.
+pub fn write(text: &str) -> Result<bool> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
-        _ => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("cannot write to stdout"),
     }
 }
 

@@ -242,6 +242,8 @@ fn seq_cls_labels_match_the_evaluation() {
         "{folder:?}"
     );
 
+    predict_into_a_gone_or_full_stdout(&model);
+
     // Too short for the special tokens of a pair: the error names the length.
     let short = predict(&model, &["--max-seq-len", "2"], Some("a\tb\n"));
     assert_eq!(
@@ -324,6 +326,57 @@ fn seq_cls_labels_match_the_evaluation() {
             format!("error: {}: {expected}", config_path.display())
         );
     }
+}
+
+/// `... | predict | head -1` on an endless input: once the reader has gone, predict stops reading and
+/// exits 0, and a stdout that cannot be written (a full disk) is exit 1 with one line. Both are
+/// also the contract of the listing commands (tests/config/cli.rs).
+fn predict_into_a_gone_or_full_stdout(model: &Path) {
+    let _one = one_child_at_a_time();
+    let mut child = binary()
+        .args(["predict", "--quiet", "--device", "cpu", "--chunk", "4", "--model"])
+        .arg(model)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut input = child.stdin.take().unwrap();
+    // Writes until predict closes its end of the pipe.
+    let writer =
+        std::thread::spawn(move || while input.write_all("질문 하나\t질문 둘\n".repeat(64).as_bytes()).is_ok() {});
+    common::wait_or_kill(
+        &mut child,
+        std::time::Duration::from_secs(60),
+        "predict kept reading after its reader left",
+    );
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // It stopped at the first chunk, whose output met the closed pipe.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("predicted 4 input(s)") && !stderr.contains("error"),
+        "{stderr}"
+    );
+
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = binary()
+        .args(["predict", "--quiet", "--device", "cpu", "--model"])
+        .arg(model)
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = out;
+    out.stdin.take().unwrap().write_all("a\tb\n".as_bytes()).unwrap();
+    let out = out.wait_with_output().unwrap();
+    assert_eq!(
+        error_line(&out),
+        "error: cannot write to stdout: No space left on device (os error 28)"
+    );
 }
 
 /// korsts (regression) through stdin: the scores equal the evaluation's within 1e-4; TSV is one score

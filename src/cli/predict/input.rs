@@ -3,7 +3,7 @@ use super::Format;
 use crate::limits;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader, ErrorKind, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 
 /// Input lines with their 1-based numbers.
 pub struct Lines {
@@ -128,32 +128,17 @@ impl Lines {
 /// Standard output, flushed after every chunk; a closed pipe (`| head`) ends the run quietly.
 pub struct Output {
     pub format: Format,
-    writer: std::io::StdoutLock<'static>,
     pub closed: bool,
 }
 
 impl Output {
     pub fn new(format: Format) -> Self {
-        Self {
-            format,
-            writer: std::io::stdout().lock(),
-            closed: false,
-        }
+        Self { format, closed: false }
     }
 
     pub fn emit(&mut self, text: &str) -> Result<()> {
-        match self
-            .writer
-            .write_all(text.as_bytes())
-            .and_then(|()| self.writer.flush())
-        {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            Err(e) => Err(anyhow!("cannot write predictions to stdout: {e}")),
-        }
+        self.closed = !crate::io::stdout::write(text)?;
+        Ok(())
     }
 }
 
