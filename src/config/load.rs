@@ -30,14 +30,12 @@ pub fn embedded_config(name: &str) -> Option<&'static str> {
 /// The embedded config `<task>/<file>` (`.json` optional), for `koelectra-ft configs NAME`; a usage
 /// error naming the closest embedded config otherwise.
 pub fn embedded_config_named(name: &str) -> Result<&'static str> {
-    let full = match name.ends_with(".json") {
-        true => name.to_string(),
-        false => format!("{name}.json"),
-    };
-    if let Some(text) = embedded_config(&full) {
+    let names = candidate_names(name);
+    if let Some(text) = names.iter().find_map(|n| embedded_config(n)) {
         return Ok(text);
     }
-    let near = crate::error::closest(&full, embedded_config_names()).unwrap_or_default();
+    let with_suffix = names.last().map_or(name, String::as_str);
+    let near = crate::error::closest(with_suffix, embedded_config_names()).unwrap_or_default();
     Err(usage_error(format!(
         "no embedded config {name:?} (did you mean {near:?}? `koelectra-ft configs` lists them as <task>/<name>)"
     )))
@@ -50,27 +48,28 @@ pub fn embedded_config_named(name: &str) -> Result<&'static str> {
 /// suffix is tried too. The config's `task` must equal `task`.
 pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides: &[String]) -> Result<Config> {
     let (label, text) = resolve_config(task, name, config_dir)?;
-    let config = parse_config(&label, &text, overrides)?;
-    if config.task != task {
-        let set_task = overrides
-            .iter()
-            .rev()
-            .find(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == "task"));
-        let label = set_task.map_or(label, |o| format!("--set {}", o.escape_debug()));
-        return Err(usage_error(format!(
-            "{label}: config key \"task\" is {:?} but --task is {task:?}",
-            config.task
-        )));
-    }
-    Ok(config)
+    parse(&label, &text, overrides, Some(task))
 }
 
 /// Parses config JSON `text` (`label` names its source in errors), applies overrides, validates.
 pub fn parse_config(label: &str, text: &str, overrides: &[String]) -> Result<Config> {
+    parse(label, text, overrides, None)
+}
+
+/// [`parse_config`], checking first that the config is one of `task` when given.
+fn parse(label: &str, text: &str, overrides: &[String], task: Option<&str>) -> Result<Config> {
     let mut sources = Sources::new(label);
     let mut map = parse_json(label, text)?;
     apply_overrides(&mut map, overrides, &mut sources)?;
     check_keys(&mut map, &sources)?;
+    // An unknown task is left to `validate`, whose message lists the known ones.
+    let given = map.get("task").and_then(Value::as_str).unwrap_or_default();
+    if let Some(task) = task.filter(|task| *task != given && TaskKind::of_task(given).is_some()) {
+        return Err(usage_error(format!(
+            "{}: config key \"task\" is {given:?} but --task is {task:?}",
+            sources.label("task")
+        )));
+    }
     for (key, why) in inert_keys(&map) {
         log::warn!("{}: config key {key:?} has no effect: {why}", sources.label(&key));
     }

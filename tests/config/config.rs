@@ -488,6 +488,16 @@ fn task_must_match_requested_task() {
     let err = load_config("kornli", &path.display().to_string(), None, &[]).expect_err("mismatch");
     let msg = format!("{err:#}");
     assert!(msg.contains("\"nsmc\" but --task is \"kornli\""), "{msg}");
+    // The mismatch is named before any check of the other task's values (here: a squad config has
+    // no dev split for early stopping).
+    let squad = configs_dir().join("korquad/koelectra-small.json");
+    let sets = ["early_stopping_patience=2".to_string()];
+    let err = load_config("nsmc", &squad.display().to_string(), None, &sets).expect_err("mismatch");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.ends_with("config key \"task\" is \"korquad\" but --task is \"nsmc\""),
+        "{msg}"
+    );
 }
 
 #[test]
