@@ -54,7 +54,7 @@ Examples:
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct ReportArgs {
-    /// Run folders (each holding summary.json).
+    /// Run folders (each holding summary.json), or their summary.json files.
     #[arg(required = true, value_name = "RUN_DIR")]
     pub runs: Vec<PathBuf>,
     /// Output format: a markdown table, CSV (one row per model, task and metric) or JSON.
@@ -97,12 +97,27 @@ fn columns() -> Vec<&'static TaskInfo> {
     tasks::report_columns()
 }
 
+/// The run folder a command-line argument names: the argument, or the folder of a `summary.json`
+/// given itself (`report runs/*/summary.json`).
+fn run_folder(given: &Path) -> PathBuf {
+    match given.parent() {
+        Some(parent) if given.file_name() == Some("summary.json".as_ref()) && given.is_file() => match parent {
+            p if p.as_os_str().is_empty() => PathBuf::from("."),
+            p => p.to_path_buf(),
+        },
+        _ => given.to_path_buf(),
+    }
+}
+
 /// Why `dir` has no summary.json: not a folder, a run that has not finished (it writes the summary
 /// last), or not a run folder.
 fn missing_summary(dir: &Path) -> String {
     let shown = dir.display();
-    if !dir.is_dir() {
+    if !dir.exists() {
         return format!("{shown}: no such run folder");
+    }
+    if !dir.is_dir() {
+        return format!("{shown}: not a folder; expected a run folder (<ckpt_dir>/<output_dir>) or its summary.json");
     }
     let checkpoints = crate::train::checkpoints::list_checkpoints(dir)
         .map(|c| c.len())
@@ -583,7 +598,8 @@ fn json(rows: &[Row], which: Which) -> String {
 pub fn run(args: &ReportArgs) -> Result<()> {
     let mut runs = vec![];
     let mut seen = std::collections::HashSet::new();
-    for dir in &args.runs {
+    for given in &args.runs {
+        let dir = &run_folder(given);
         // Overlapping globs (`runs/* runs/nsmc-*`) name a folder twice; a sweep counts it once.
         if !seen.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())) {
             log::warn!("{} is given more than once; counting it once", dir.display());

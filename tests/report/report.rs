@@ -93,6 +93,27 @@ fn missing_summary_is_one_line_error_or_skipped() {
     let out = cli(dir.path(), &["report", typo.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end(), format!("error: {}: no such run folder", typo.display()));
+    // A file (a sweep's log beside its runs, caught by `runs/*`) is said to be one.
+    let log = dir.path().join("sweep.log");
+    std::fs::write(&log, "").unwrap();
+    let out = cli(dir.path(), &["report", log.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {}: not a folder; expected a run folder (<ckpt_dir>/<output_dir>) or its summary.json",
+            log.display()
+        )
+    );
+    // A run's summary.json stands for its folder (`report runs/*/summary.json`), counted once
+    // beside the folder itself; relative to the working folder, too.
+    let summary = nsmc.join("summary.json");
+    let by_folder = stdout_ok(&cli(dir.path(), &["report", nsmc_s]));
+    let out = cli(dir.path(), &["report", summary.to_str().unwrap(), nsmc_s]);
+    assert_eq!(stdout_ok(&out), by_folder);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is given more than once; counting it once"));
+    let out = cli(&nsmc, &["report", "summary.json"]);
+    assert!(stdout_ok(&out).contains(" 90.63 "), "{out:?}");
 
     let out = cli(dir.path(), &["report", nsmc_s, empty_s, unfinished_s, "--skip-missing"]);
     let text = stdout_ok(&out);
