@@ -91,7 +91,7 @@ struct RunArgs {
     /// Task to run; must match the subcommand and the config's "task" key.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(tasks::names()))]
     task: String,
-    /// Config NAME: a path to a JSON file, else <config-dir>/<task>/NAME, else the embedded copy ("koelectra-base.json"; ".json" may be left out).
+    /// Config NAME: a path to a JSON file, else <config-dir>/<task>/NAME, else the embedded copy ("koelectra-base.json"; ".json" may be left out); "-" reads it from standard input.
     #[arg(long, value_name = "NAME")]
     config: String,
     /// Folder holding <task>/<name>.json configs [default: configs].

@@ -43,7 +43,7 @@ pub fn embedded_config_named(name: &str) -> Result<&'static str> {
 
 /// Loads the config `name` for `task`, applies `--set key=value` overrides and validates it.
 ///
-/// `name` resolves to: `name` as a path if that file exists; else `<config_dir>/<task>/<name>`
+/// `name` resolves to: standard input for `-`; `name` as a path if that file exists; else `<config_dir>/<task>/<name>`
 /// (`config_dir` defaults to `configs`); else the embedded `<task>/<name>`. A missing `.json`
 /// suffix is tried too. The config's `task` must equal `task`.
 pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides: &[String]) -> Result<Config> {
@@ -103,6 +103,12 @@ impl Sources {
 
 /// Finds the config text; returns (label for messages, text).
 fn resolve_config(task: &str, name: &str, config_dir: Option<&Path>) -> Result<(String, String)> {
+    if name == "-" {
+        // `koelectra-ft configs nsmc/koelectra-base-v3 | jq ... | koelectra-ft seq-cls --config -`
+        let text = crate::limits::read_text_capped(Path::new("/dev/stdin"), crate::limits::RUN_CONFIG_BYTES)
+            .map_err(|e| usage_error(format!("{e:#}").replacen("/dev/stdin", "<stdin>", 1)))?;
+        return Ok(("<stdin>".to_string(), text));
+    }
     let names = candidate_names(name);
     let dir = config_dir.unwrap_or(Path::new("configs")).join(task);
     let paths = names.iter().map(PathBuf::from);

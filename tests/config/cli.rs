@@ -137,6 +137,55 @@ fn malformed_config_is_one_line_error_with_exit_code_2() {
     assert!(stderr.contains("did you mean \"learning_rate\""), "{stderr}");
 }
 
+/// Runs `args` with `input` on standard input.
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = binary()
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn koelectra-ft");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `--config -` reads the config from standard input (`configs NAME | jq ... | seq-cls --config -`);
+/// its errors name `<stdin>`.
+#[test]
+fn config_from_standard_input() {
+    let seq_cls = ["seq-cls", "--task", "nsmc", "--config", "-"];
+    let embedded = std::fs::read("configs/nsmc/koelectra-small-v3.json").expect("config");
+    // It loads: the run gets as far as its data, which is missing.
+    let args = [&seq_cls[..], &["--set", "data_dir=no-such-data"]].concat();
+    let out = run_with_stdin(&args, &embedded);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: no-such-data/nsmc/ratings_train.txt: missing"),
+        "{err}"
+    );
+    let out = run_with_stdin(&seq_cls, br#"{"task": "nsmc", "model_type": 3}"#);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        "error: <stdin>: config key \"model_type\" must be a string, got 3"
+    );
+    let out = run_with_stdin(&seq_cls, b"\xff{}");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        "error: <stdin>: not UTF-8 text (invalid byte at offset 0)"
+    );
+}
+
 #[test]
 fn wrong_subcommand_and_unsupported_model_are_config_errors() {
     let out = run(&["ner", "--task", "nsmc", "--config", "koelectra-small"]);
