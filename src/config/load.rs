@@ -419,8 +419,9 @@ fn check(s: &Sources, key: &str, ok: bool, what: &str, got: impl fmt::Debug) -> 
 /// A model comes from `model_name_or_path`, or from `model_config` plus `vocab_file`.
 fn check_model_source(c: &Config, s: &Sources) -> Result<()> {
     if !c.model_name_or_path.is_empty() {
-        // A config file may keep a model_config for runs from scratch; an override is meant to act.
-        if let Some(label) = s.overrides.get("model_config") {
+        // A config file may keep a model_config for runs from scratch; an override is meant to act
+        // (unless it clears the key: `--set model_config=null`).
+        if let Some(label) = s.overrides.get("model_config").filter(|_| c.model_config.is_some()) {
             return Err(usage_error(format!(
                 "{label}: config key \"model_config\" has no effect when \"model_name_or_path\" is set (the \
                  model folder's config.json defines the model)"

@@ -357,12 +357,7 @@ fn final_pass<T: TaskModel>(
     let test_name = test.name();
     let mut checkpoints = list_checkpoints(out)?;
     if checkpoints.is_empty() {
-        let eval = ctx.evaluate(task, test)?;
-        ctx.record(test_name, "", None, &eval)?;
-        ctx.write_predictions(test_name, "", &eval)?;
-        results::write_eval_results(out, &eval.metrics, 1)?;
-        print_result(test_name, "the model as loaded", &eval.metrics);
-        return Ok(());
+        return evaluate_loaded_model(ctx, task, test, dev);
     }
     if !ctx.settings.eval_all_checkpoints {
         let steps: Vec<i64> = checkpoints.iter().map(|(s, _)| *s).collect();
@@ -402,7 +397,7 @@ fn final_pass<T: TaskModel>(
         };
         checkpoint_results.push(CheckpointResult {
             checkpoint: format!("checkpoint-{label}"),
-            step: *step,
+            step: Some(*step),
             dev: dev_metrics.as_ref().map(results::metrics_json),
             test: Some(results::metrics_json(&eval.metrics)),
         });
@@ -419,6 +414,39 @@ fn final_pass<T: TaskModel>(
             .collect();
         print_result(test_name, &best.checkpoint, &metrics);
     }
+    Ok(())
+}
+
+/// A run without checkpoints (`do_train: false`): the loaded model itself on test (and dev), with a
+/// `summary.json` as a trained run's, so that `report` lists it.
+fn evaluate_loaded_model<T: TaskModel>(
+    ctx: &RunContext,
+    task: &T,
+    test: &T::Split,
+    dev: Option<&T::Split>,
+) -> Result<()> {
+    const LOADED: &str = "the model as loaded";
+    let out = &ctx.settings.out;
+    let eval = ctx.evaluate(task, test)?;
+    ctx.record(test.name(), "", None, &eval)?;
+    ctx.write_predictions(test.name(), "", &eval)?;
+    results::write_eval_results(out, &eval.metrics, 1)?;
+    let dev_metrics = match dev {
+        Some(dev) => {
+            let dev_eval = ctx.evaluate(task, dev)?;
+            ctx.record(dev.name(), "", None, &dev_eval)?;
+            Some(results::metrics_json(&dev_eval.metrics))
+        }
+        None => None,
+    };
+    let result = CheckpointResult {
+        checkpoint: LOADED.to_string(),
+        step: None,
+        dev: dev_metrics,
+        test: Some(results::metrics_json(&eval.metrics)),
+    };
+    summary::write_summary(&ctx.settings.run_info(), out, &[result], task.selection_metric())?;
+    print_result(test.name(), LOADED, &eval.metrics);
     Ok(())
 }
 

@@ -16,8 +16,10 @@ pub struct RunInfo<'a> {
 /// Test (and dev) metrics of one checkpoint in the final pass.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckpointResult {
+    /// `checkpoint-<step>`, or "the model as loaded" in a run without training.
     pub checkpoint: String,
-    pub step: i64,
+    /// `None` for the model as loaded.
+    pub step: Option<i64>,
     pub dev: Option<serde_json::Map<String, serde_json::Value>>,
     pub test: Option<serde_json::Map<String, serde_json::Value>>,
 }

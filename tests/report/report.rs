@@ -271,7 +271,8 @@ fn trained_run_report_and_curves() {
     let points = train_line.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
     assert_eq!(points.split_whitespace().count(), train_steps);
 
-    // An eval-only run (no training events) draws nothing.
+    // An eval-only run (no training events) draws nothing, and its summary.json holds the loaded
+    // model's metrics, the same as the trained run's for that checkpoint, so `report` lists it.
     let ckpt95 = run.join(summary["last"]["checkpoint"].as_str().unwrap());
     let args = demo_run_args(&[
         format!("ckpt_dir={ckpt}"),
@@ -283,4 +284,13 @@ fn trained_run_report_and_curves() {
     stdout_ok(&cli(&root(), &args));
     assert!(dir.path().join("eval/metrics.jsonl").is_file());
     assert!(!dir.path().join("eval/curves.svg").exists());
+    let eval = dir.path().join("eval");
+    let loaded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(loaded["selected"]["checkpoint"], "the model as loaded");
+    assert!(loaded["selected"]["step"].is_null());
+    assert_eq!(loaded["selected"]["test"], summary["last"]["test"]);
+    let last = stdout_ok(&cli(&root(), &["report", run_s, "--which", "last"]));
+    let eval_s = eval.to_str().unwrap();
+    assert_eq!(stdout_ok(&cli(&root(), &["report", eval_s, "--which", "last"])), last);
 }
