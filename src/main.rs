@@ -304,7 +304,10 @@ fn set_threads() {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         tch::set_num_threads(cores as i32);
     }
-    log::info!("threads: {}", tch::get_num_threads());
+    log::info!(
+        "libtorch threads: {} (OMP_NUM_THREADS sets them)",
+        tch::get_num_threads()
+    );
 }
 
 /// Errors when `task` belongs to another subcommand.

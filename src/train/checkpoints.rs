@@ -108,6 +108,18 @@ pub fn list_checkpoints(out: &Path) -> Result<Vec<(i64, PathBuf)>> {
     Ok(found)
 }
 
+/// For a model folder without `config.json`: "; it is a run folder: give one of its checkpoints,
+/// e.g. <flag><newest checkpoint> (the newest)" when it holds checkpoints, else nothing.
+pub fn run_folder_hint(dir: &Path, flag: &str) -> String {
+    match list_checkpoints(dir).ok().and_then(|c| c.last().cloned()) {
+        Some((_, newest)) => format!(
+            "; it is a run folder: give one of its checkpoints, e.g. {flag}{} (the newest)",
+            newest.display()
+        ),
+        None => String::new(),
+    }
+}
+
 /// The training state of checkpoints written before `trainer_state.json` took HF's layout.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct TrainerState {

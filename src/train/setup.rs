@@ -21,9 +21,17 @@ pub fn model_source(cfg: &Config) -> Result<ModelSource> {
         return Ok(ModelSource::Dir(dir));
     }
     if !cfg.model_name_or_path.is_empty() {
-        return Ok(ModelSource::Dir(crate::io::hub::resolve_model(
-            &cfg.model_name_or_path,
-        )?));
+        let dir = crate::io::hub::resolve_model(&cfg.model_name_or_path)?;
+        if !dir.join("config.json").exists() {
+            let hint = super::checkpoints::run_folder_hint(&dir, "model_name_or_path=");
+            if !hint.is_empty() {
+                return Err(usage_error(format!(
+                    "config key \"model_name_or_path\": {} has no config.json{hint}",
+                    dir.display()
+                )));
+            }
+        }
+        return Ok(ModelSource::Dir(dir));
     }
     match &cfg.model_config {
         Some(value) => {

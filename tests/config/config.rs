@@ -221,7 +221,11 @@ fn set_with_a_dot_overrides_one_field_of_model_config() {
     );
     // Clearing it is no attempt to change the model: a demo config (model_config + vocab_file)
     // pointed at a trained checkpoint.
-    let sets = ["model_name_or_path=runs/x/checkpoint-10", "model_config=null", "vocab_file=null"];
+    let sets = [
+        "model_name_or_path=runs/x/checkpoint-10",
+        "model_config=null",
+        "vocab_file=null",
+    ];
     let cfg = load_config("nsmc", "demo.json", None, &sets.map(String::from)).expect("cleared");
     assert_eq!((cfg.model_config, cfg.vocab_file), (None, None));
 }

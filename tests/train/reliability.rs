@@ -297,6 +297,25 @@ fn resume_needs_a_checkpoint_with_optimizer_state() {
         "{}",
         stderr(&out)
     );
+    // The run folder given as the model to start from: its newest checkpoint is named.
+    let run_dir = other.path().join("run");
+    let model = format!("model_name_or_path={}", run_dir.display());
+    let args = demo_args(
+        other.path(),
+        &[&model, "model_config=null", "vocab_file=null", "output_dir=next"],
+    );
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(&format!(
+            "error: config key \"model_name_or_path\": {} has no config.json; it is a run folder: give one of its \
+             checkpoints, e.g. model_name_or_path={} (the newest)\n",
+            run_dir.display(),
+            checkpoint.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A run that saved no checkpoint (a NaN stop at step 3, say) leaves a `metrics.jsonl`; the next

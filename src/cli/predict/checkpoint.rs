@@ -25,17 +25,7 @@ impl FineTuned {
     pub fn open(dir: &Path) -> Result<Self> {
         let config_path = dir.join("config.json");
         if !config_path.is_file() {
-            // A run folder: name its newest checkpoint.
-            let newest = crate::train::checkpoints::list_checkpoints(dir)
-                .ok()
-                .and_then(|c| c.last().cloned());
-            let hint = match newest {
-                Some((_, checkpoint)) => format!(
-                    "; it is a run folder: give one of its checkpoints, e.g. --model {} (the newest)",
-                    checkpoint.display()
-                ),
-                None => String::new(),
-            };
+            let hint = crate::train::checkpoints::run_folder_hint(dir, "--model ");
             return Err(config::usage_error(format!(
                 "--model {}: no config.json there; expected a checkpoint-<step> folder saved by koelectra-ft{hint}",
                 dir.display()
