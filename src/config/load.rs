@@ -43,9 +43,9 @@ pub fn embedded_config_named(name: &str) -> Result<&'static str> {
 
 /// Loads the config `name` for `task`, applies `--set key=value` overrides and validates it.
 ///
-/// `name` resolves to: standard input for `-`; `name` as a path if that file exists; else `<config_dir>/<task>/<name>`
-/// (`config_dir` defaults to `configs`); else the embedded `<task>/<name>`. A missing `.json`
-/// suffix is tried too. The config's `task` must equal `task`.
+/// `name` resolves to: standard input for `-`; `name` as a path if that file exists; else
+/// `<config_dir>/<task>/<name>` (`config_dir` defaults to `configs`); else the embedded
+/// `<task>/<name>`. A missing `.json` suffix is tried too. The config's `task` must equal `task`.
 pub fn load_config(task: &str, name: &str, config_dir: Option<&Path>, overrides: &[String]) -> Result<Config> {
     let (label, text) = resolve_config(task, name, config_dir)?;
     parse(&label, &text, overrides, Some(task))
