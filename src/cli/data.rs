@@ -44,7 +44,7 @@ pub enum DataCommand {
     /// The source is the KoELECTRA repository on raw.githubusercontent.com; set
     /// KOELECTRA_FT_DATA_ENDPOINT to use a mirror with the same paths.
     Fetch(FetchArgs),
-    /// Show which tasks' files are present, missing or corrupt.
+    /// Show which tasks' files are present, missing, or differ from the official ones (an edit or a damaged copy).
     List(ListArgs),
 }
 
@@ -163,8 +163,8 @@ pub enum FileState {
     Present { bytes: u64 },
     /// Not there (`partial`: bytes of an interrupted download, `.<name>.part`).
     Missing { partial: Option<u64> },
-    /// There, but not the official file.
-    Corrupt { reason: String },
+    /// There, but not the official file (an edit, or a damaged copy).
+    Differs { reason: String },
 }
 
 /// Checks `<data_dir>/<task>/<name>` against its manifest entry.
@@ -175,19 +175,19 @@ pub fn file_state(data_dir: &Path, file: &DataFile) -> Result<FileState> {
         return Ok(FileState::Missing { partial });
     }
     if !path.is_file() {
-        return Ok(FileState::Corrupt {
+        return Ok(FileState::Differs {
             reason: "not a regular file".to_string(),
         });
     }
     Ok(match download::verify(&path, &download_of(file, data_dir, ""))? {
         Ok(bytes) => FileState::Present { bytes },
-        Err(reason) => FileState::Corrupt { reason },
+        Err(reason) => FileState::Differs { reason },
     })
 }
 
 /// `data list`: one line per file, then a count; never fails for missing or bad files.
 fn list_files(data_dir: &Path) -> Result<()> {
-    let (mut present, mut missing, mut corrupt) = (0, 0, 0);
+    let (mut present, mut missing, mut differ) = (0, 0, 0);
     for file in manifest() {
         let key = format!("{}/{}", file.task, file.name);
         let text = match file_state(data_dir, file) {
@@ -203,21 +203,21 @@ fn list_files(data_dir: &Path) -> Result<()> {
                 missing += 1;
                 format!("missing (partial download: {n} bytes)")
             }
-            Ok(FileState::Corrupt { reason }) => {
-                corrupt += 1;
-                format!("corrupt ({reason})")
+            Ok(FileState::Differs { reason }) => {
+                differ += 1;
+                format!("differs from the official file ({reason})")
             }
             Err(e) => {
-                corrupt += 1;
-                format!("corrupt (unreadable: {})", format!("{e:#}").replace('\n', " "))
+                differ += 1;
+                format!("unreadable ({})", format!("{e:#}").replace('\n', " "))
             }
         };
         stdout::print_line(&format!("{key:<40} {text}"))?;
     }
     stdout::print_line(&format!(
-        "{present} present, {missing} missing, {corrupt} corrupt under {}{}",
+        "{present} present, {missing} missing, {differ} differing under {}{}",
         data_dir.display(),
-        if missing + corrupt > 0 {
+        if missing + differ > 0 {
             format!(
                 "; fetch with: koelectra-ft data fetch --task <task|all> --data-dir {}",
                 data_dir.display()

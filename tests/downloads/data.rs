@@ -157,7 +157,7 @@ fn fetch_downloads_verifies_and_skips_what_is_present() {
 }
 
 #[test]
-fn list_shows_present_missing_and_corrupt_files() {
+fn list_shows_present_missing_and_differing_files() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let qp = data.join("question-pair");
@@ -185,11 +185,11 @@ fn list_shows_present_missing_and_corrupt_files() {
         "{stdout}"
     );
     assert!(
-        line("question-pair/dev.tsv").contains("corrupt (blob sha1 "),
+        line("question-pair/dev.tsv").contains("differs from the official file (blob sha1 "),
         "{stdout}"
     );
     assert!(
-        line("question-pair/test.tsv").contains("corrupt (size 1000 bytes, expected 54395)"),
+        line("question-pair/test.tsv").contains("differs from the official file (size 1000 bytes, expected 54395)"),
         "{stdout}"
     );
     assert!(line("nsmc/ratings_train.txt").ends_with("missing"), "{stdout}");
@@ -203,7 +203,7 @@ fn list_shows_present_missing_and_corrupt_files() {
             .lines()
             .last()
             .unwrap()
-            .starts_with("1 present, 17 missing, 2 corrupt"),
+            .starts_with("1 present, 17 missing, 2 differing"),
         "{stdout}"
     );
 }

@@ -210,7 +210,7 @@ fn seq_cls_labels_match_the_evaluation() {
     let bad = predict(&model, &[], Some("a\tb\n\nx\ty\tz\n"));
     let err = error_line(&bad);
     assert!(
-        err.contains("<stdin>:3: ") && err.contains("3 tab-separated fields"),
+        err.contains("<stdin>:3: ") && err.contains("3 tab-separated fields (a benchmark file? give its text column"),
         "{err}"
     );
     assert!(bad.stdout.is_empty());

@@ -71,7 +71,8 @@ impl LineTask for SeqCls<'_> {
             ([a], _) => Ok((a.to_string(), None)),
             ([a, b], _) => Ok((a.to_string(), Some(b.to_string()))),
             _ => Err(format!(
-                "expected a sentence or `sentence1<TAB>sentence2`, found {} tab-separated fields",
+                "expected a sentence or `sentence1<TAB>sentence2`, found {} tab-separated fields (a benchmark \
+                 file? give its text column(s) only, e.g. `cut -f2 ratings_test.txt | koelectra-ft predict ...`)",
                 fields.len()
             )),
         }
