@@ -128,7 +128,7 @@ fn download_of<'a>(file: &'a DataFile, data_dir: &Path, endpoint: &str) -> Downl
 
 /// Errors, naming the `data fetch` command to run, when a file the config needs is missing.
 pub fn check_task_files(cfg: &Config) -> Result<()> {
-    let squad = TaskKind::of_task(&cfg.task) == Some(TaskKind::Squad);
+    let squad = cfg.task_kind() == Some(TaskKind::Squad);
     let mut needed: Vec<(&str, Option<PathBuf>)> = Vec::new();
     if cfg.do_train {
         needed.push((&cfg.train_file, cfg.train_path()));

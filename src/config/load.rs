@@ -471,7 +471,7 @@ fn check_load_best(s: &Sources, c: &Config) -> Result<()> {
 }
 
 fn is_squad(c: &Config) -> bool {
-    TaskKind::of_task(&c.task) == Some(TaskKind::Squad)
+    c.task_kind() == Some(TaskKind::Squad)
 }
 
 /// No dev split to evaluate: no `dev_file`, or a squad task, which reads `predict_file` only.

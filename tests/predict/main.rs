@@ -362,7 +362,7 @@ fn predict_into_a_gone_or_full_stdout(model: &Path) {
     );
 
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-    let out = binary()
+    let mut child = binary()
         .args(["predict", "--quiet", "--device", "cpu", "--model"])
         .arg(model)
         .stdin(Stdio::piped())
@@ -370,9 +370,8 @@ fn predict_into_a_gone_or_full_stdout(model: &Path) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = out;
-    out.stdin.take().unwrap().write_all("a\tb\n".as_bytes()).unwrap();
-    let out = out.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all("a\tb\n".as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
     assert_eq!(
         error_line(&out),
         "error: cannot write to stdout: No space left on device (os error 28)"
