@@ -162,55 +162,73 @@ fn py_slice<T>(seq: &[T], start: usize, stop: usize) -> &[T] {
 ///   text `""` (only possible when position 0 is mapped) the first entry stands in for the best non-null one
 ///   (HF: AttributeError).
 pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings: &Decoding) -> ExamplePrediction {
-    let Decoding {
-        n_best_size,
-        max_answer_length,
-        do_lower_case,
-        version_2_with_negative: version_2,
-        null_score_diff_threshold,
-        pieces,
-    } = *settings;
+    let null = settings.version_2_with_negative.then(|| NullScore::of(features));
     let mut prelim: Vec<Prelim> = Vec::new();
-    let mut score_null = 1_000_000.0_f64;
-    let mut min_null_feature_index = 0usize;
-    let mut null_start_logit = 0.0_f64;
-    let mut null_end_logit = 0.0_f64;
     for (feature_index, feature) in features.iter().enumerate() {
-        let start_logits: Vec<f64> = feature.start_logits.iter().map(|&x| f64::from(x)).collect();
-        let end_logits: Vec<f64> = feature.end_logits.iter().map(|&x| f64::from(x)).collect();
-        let start_indexes = best_indexes(&start_logits, n_best_size);
-        let end_indexes = best_indexes(&end_logits, n_best_size);
-        if version_2 {
-            if let (Some(&s0), Some(&e0)) = (start_logits.first(), end_logits.first()) {
-                let feature_null_score = s0 + e0;
-                if feature_null_score < score_null {
-                    score_null = feature_null_score;
-                    min_null_feature_index = feature_index;
-                    null_start_logit = s0;
-                    null_end_logit = e0;
-                }
+        push_span_prelims(feature_index, feature, settings, &mut prelim);
+    }
+    if let Some(null) = &null {
+        prelim.push(Prelim {
+            feature_index: null.feature_index,
+            start_index: 0,
+            end_index: 0,
+            start_logit: null.start_logit,
+            end_logit: null.end_logit,
+        });
+    }
+    prelim.sort_by(|a, b| sort_key(b.start_logit + b.end_logit).total_cmp(&sort_key(a.start_logit + a.end_logit)));
+    let nbest = nbest_candidates(example, features, &prelim, settings, null.as_ref());
+    finish(nbest, null.as_ref(), settings.null_score_diff_threshold)
+}
+
+/// SQuAD 2.0's null answer: the lowest `start[0] + end[0]` over the features (the first on ties), with
+/// its feature and logits; 1000000 with logits 0 when no feature has logits.
+struct NullScore {
+    score: f64,
+    feature_index: usize,
+    start_logit: f64,
+    end_logit: f64,
+}
+
+impl NullScore {
+    fn of(features: &[FeatureView]) -> Self {
+        let mut null = Self {
+            score: 1_000_000.0,
+            feature_index: 0,
+            start_logit: 0.0,
+            end_logit: 0.0,
+        };
+        for (feature_index, feature) in features.iter().enumerate() {
+            let (Some(&s0), Some(&e0)) = (feature.start_logits.first(), feature.end_logits.first()) else {
+                continue;
+            };
+            let (start_logit, end_logit) = (f64::from(s0), f64::from(e0));
+            if start_logit + end_logit < null.score {
+                null = Self {
+                    score: start_logit + end_logit,
+                    feature_index,
+                    start_logit,
+                    end_logit,
+                };
             }
         }
-        let n_tokens = feature.tokens.len();
-        for &start_index in &start_indexes {
-            for &end_index in &end_indexes {
-                if start_index >= n_tokens || end_index >= n_tokens {
-                    continue;
-                }
-                if !feature.token_to_orig_map.contains_key(&start_index)
-                    || !feature.token_to_orig_map.contains_key(&end_index)
-                {
-                    continue;
-                }
-                if !feature.token_is_max_context.get(&start_index).copied().unwrap_or(false) {
-                    continue;
-                }
-                if end_index < start_index {
-                    continue;
-                }
-                if end_index - start_index + 1 > max_answer_length {
-                    continue;
-                }
+        null
+    }
+}
+
+/// The candidate spans of one feature, in HF's order: each of the best starts with each of the best ends,
+/// where both are mapped document tokens, the start is max-context and the length fits.
+fn push_span_prelims(feature_index: usize, feature: &FeatureView, settings: &Decoding, prelim: &mut Vec<Prelim>) {
+    let start_logits: Vec<f64> = feature.start_logits.iter().map(|&x| f64::from(x)).collect();
+    let end_logits: Vec<f64> = feature.end_logits.iter().map(|&x| f64::from(x)).collect();
+    let n_tokens = feature.tokens.len();
+    let is_mapped = |index: usize| index < n_tokens && feature.token_to_orig_map.contains_key(&index);
+    let end_indexes = best_indexes(&end_logits, settings.n_best_size);
+    for start_index in best_indexes(&start_logits, settings.n_best_size) {
+        for &end_index in &end_indexes {
+            let fits = end_index >= start_index && end_index - start_index < settings.max_answer_length;
+            let max_context = feature.token_is_max_context.get(&start_index).copied().unwrap_or(false);
+            if is_mapped(start_index) && is_mapped(end_index) && max_context && fits {
                 prelim.push(Prelim {
                     feature_index,
                     start_index,
@@ -221,54 +239,39 @@ pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings
             }
         }
     }
-    if version_2 {
-        prelim.push(Prelim {
-            feature_index: min_null_feature_index,
-            start_index: 0,
-            end_index: 0,
-            start_logit: null_start_logit,
-            end_logit: null_end_logit,
-        });
-    }
-    prelim.sort_by(|a, b| sort_key(b.start_logit + b.end_logit).total_cmp(&sort_key(a.start_logit + a.end_logit)));
+}
 
+/// The ranked candidates' texts until `n_best_size` distinct ones, then HF's padding: under SQuAD 2.0
+/// the null answer when absent and `empty` before a lone entry; `empty` when there is none.
+fn nbest_candidates(
+    example: &ExampleView,
+    features: &[FeatureView],
+    prelim: &[Prelim],
+    settings: &Decoding,
+    null: Option<&NullScore>,
+) -> Vec<Candidate> {
     let mut seen: HashSet<String> = HashSet::new();
     let mut nbest: Vec<Candidate> = Vec::new();
-    for pred in &prelim {
-        if nbest.len() >= n_best_size {
+    for pred in prelim {
+        if nbest.len() >= settings.n_best_size {
             break;
         }
-        let (text, span) = if pred.start_index > 0 {
-            let Some(feature) = features.get(pred.feature_index) else {
-                continue;
-            };
-            let tok_tokens = py_slice(feature.tokens, pred.start_index, pred.end_index.saturating_add(1));
-            let orig_doc_start = feature.token_to_orig_map.get(&pred.start_index).copied().unwrap_or(0);
-            let orig_doc_end = feature.token_to_orig_map.get(&pred.end_index).copied().unwrap_or(0);
-            let orig_tokens = py_slice(example.doc_words, orig_doc_start, orig_doc_end.saturating_add(1));
-            let tok_text = detokenize(tok_tokens, pieces);
-            let orig_text = orig_tokens.join(" ");
-            let (final_text, start) = final_text_span(&tok_text, &orig_text, do_lower_case);
-            if seen.contains(&final_text) {
-                continue;
-            }
-            seen.insert(final_text.clone());
-            let chars = final_text.chars().count();
-            let span = (chars > 0).then_some(AnswerSpan {
-                first_word: orig_doc_start,
-                start,
-                chars,
-            });
-            (final_text, span)
-        } else {
+        if pred.start_index == 0 {
             seen.insert(String::new());
-            (String::new(), None)
+            nbest.push(Candidate::new(String::new(), pred.start_logit, pred.end_logit, None));
+            continue;
+        }
+        let Some(feature) = features.get(pred.feature_index) else {
+            continue;
         };
-        nbest.push(Candidate::new(text, pred.start_logit, pred.end_logit, span));
+        let (text, span) = span_text(example, feature, pred, settings);
+        if seen.insert(text.clone()) {
+            nbest.push(Candidate::new(text, pred.start_logit, pred.end_logit, span));
+        }
     }
-    if version_2 {
+    if let Some(null) = null {
         if !seen.contains("") {
-            nbest.push(Candidate::new(String::new(), null_start_logit, null_end_logit, None));
+            nbest.push(Candidate::new(String::new(), null.start_logit, null.end_logit, None));
         }
         if nbest.len() == 1 {
             nbest.insert(0, Candidate::new("empty".to_string(), 0.0, 0.0, None));
@@ -277,7 +280,35 @@ pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings
     if nbest.is_empty() {
         nbest.push(Candidate::new("empty".to_string(), 0.0, 0.0, None));
     }
+    nbest
+}
 
+/// A span's text as `get_final_text` gives it, and where it lies in the doc words.
+fn span_text(
+    example: &ExampleView,
+    feature: &FeatureView,
+    pred: &Prelim,
+    settings: &Decoding,
+) -> (String, Option<AnswerSpan>) {
+    let tok_tokens = py_slice(feature.tokens, pred.start_index, pred.end_index.saturating_add(1));
+    let orig_doc_start = feature.token_to_orig_map.get(&pred.start_index).copied().unwrap_or(0);
+    let orig_doc_end = feature.token_to_orig_map.get(&pred.end_index).copied().unwrap_or(0);
+    let orig_tokens = py_slice(example.doc_words, orig_doc_start, orig_doc_end.saturating_add(1));
+    let tok_text = detokenize(tok_tokens, settings.pieces);
+    let orig_text = orig_tokens.join(" ");
+    let (text, start) = final_text_span(&tok_text, &orig_text, settings.do_lower_case);
+    let chars = text.chars().count();
+    let span = (chars > 0).then_some(AnswerSpan {
+        first_word: orig_doc_start,
+        start,
+        chars,
+    });
+    (text, span)
+}
+
+/// Probabilities by softmax over the n-best scores, and the answer: the top entry, or under SQuAD 2.0 the
+/// best non-null one unless the null odds exceed the threshold.
+fn finish(nbest: Vec<Candidate>, null: Option<&NullScore>, null_score_diff_threshold: f64) -> ExamplePrediction {
     let total_scores: Vec<f64> = nbest.iter().map(|c| c.entry.start_logit + c.entry.end_logit).collect();
     let best_non_null = nbest.iter().position(|c| !c.entry.text.is_empty());
     let probs = compute_softmax(&total_scores);
@@ -290,19 +321,17 @@ pub fn predict_example(example: &ExampleView, features: &[FeatureView], settings
             ..candidate.entry
         });
     }
-
-    if !version_2 {
-        let answer = entries.first().map(|e| e.text.clone()).unwrap_or_default();
+    let Some(null) = null else {
         return ExamplePrediction {
-            answer,
+            answer: entries.first().map(|e| e.text.clone()).unwrap_or_default(),
             nbest: entries,
             null_odds: None,
             answer_span: spans.first().copied().flatten(),
         };
-    }
+    };
     let best_index = best_non_null.unwrap_or(0);
     let best = &entries[best_index];
-    let score_diff = score_null - best.start_logit - best.end_logit;
+    let score_diff = null.score - best.start_logit - best.end_logit;
     let (answer, answer_span) = if score_diff > null_score_diff_threshold {
         (String::new(), None)
     } else {
