@@ -187,6 +187,61 @@ fn find_best_thresh(
     (100.0 * best_score / scores.len() as f64, best_thresh)
 }
 
+/// `get_raw_scores`: per question with a prediction, the best exact and F1 over its gold answers (those
+/// that normalise to nothing dropped; none left: the empty answer).
+fn get_raw_scores<'a>(
+    examples: &'a [(String, Vec<String>)],
+    preds: &OrderedMap<&str>,
+) -> (OrderedMap<'a, f64>, OrderedMap<'a, f64>) {
+    let mut exact_raw: OrderedMap<f64> = OrderedMap::new();
+    let mut f1_raw: OrderedMap<f64> = OrderedMap::new();
+    for (qid, answers) in examples {
+        let Some(&prediction) = preds.get(qid) else {
+            continue;
+        };
+        let mut gold: Vec<&str> = answers
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !squad_normalize_answer(a).is_empty())
+            .collect();
+        if gold.is_empty() {
+            gold.push("");
+        }
+        let best = |score: fn(&str, &str) -> f64| {
+            gold.iter()
+                .map(|a| score(a, prediction))
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        exact_raw.insert(qid, best(squad_exact));
+        f1_raw.insert(qid, best(squad_f1));
+    }
+    (exact_raw, f1_raw)
+}
+
+/// `apply_no_ans_threshold`: a question whose no-answer probability exceeds the threshold scores 1 when it
+/// has no answer, else 0; the others keep their score.
+fn apply_no_ans_threshold<'a>(
+    scores: &OrderedMap<'a, f64>,
+    na_probs: &OrderedMap<f64>,
+    has_ans: &OrderedMap<bool>,
+    threshold: f64,
+) -> OrderedMap<'a, f64> {
+    let mut out: OrderedMap<f64> = OrderedMap::new();
+    for (qid, &score) in scores.iter() {
+        let pred_na = na_probs.get(qid).is_some_and(|&p| p > threshold);
+        let has_answer = has_ans.get(qid).copied().unwrap_or(false);
+        out.insert(
+            qid,
+            if pred_na {
+                f64::from(u8::from(!has_answer))
+            } else {
+                score
+            },
+        );
+    }
+    out
+}
+
 /// transformers `squad_evaluate(examples, preds, no_answer_probs, no_answer_probability_threshold)`.
 ///
 /// `examples`: (qas_id, gold answer texts); an empty list marks a no-answer question. `preds`: (qas_id,
@@ -230,55 +285,9 @@ pub fn squad_metrics(
         }
     }
 
-    // get_raw_scores
-    let mut exact_raw: OrderedMap<f64> = OrderedMap::new();
-    let mut f1_raw: OrderedMap<f64> = OrderedMap::new();
-    for (qid, answers) in examples {
-        let mut gold: Vec<&str> = answers
-            .iter()
-            .map(String::as_str)
-            .filter(|a| !squad_normalize_answer(a).is_empty())
-            .collect();
-        if gold.is_empty() {
-            gold.push("");
-        }
-        let Some(&prediction) = pred_map.get(qid) else {
-            continue;
-        };
-        let e = gold
-            .iter()
-            .map(|a| squad_exact(a, prediction))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let f = gold
-            .iter()
-            .map(|a| squad_f1(a, prediction))
-            .fold(f64::NEG_INFINITY, f64::max);
-        exact_raw.insert(qid, e);
-        f1_raw.insert(qid, f);
-    }
-
-    // apply_no_ans_threshold
-    let threshold = |scores: &OrderedMap<'_, f64>| -> Vec<f64> {
-        scores
-            .iter()
-            .map(|(qid, &s)| {
-                let pred_na = na.get(qid).is_some_and(|&p| p > no_answer_probability_threshold);
-                if pred_na {
-                    f64::from(u8::from(!has_ans.get(qid).copied().unwrap_or(false)))
-                } else {
-                    s
-                }
-            })
-            .collect()
-    };
-    let mut exact_thr: OrderedMap<f64> = OrderedMap::new();
-    for (k, v) in exact_raw.keys.iter().zip(threshold(&exact_raw)) {
-        exact_thr.insert(k, v);
-    }
-    let mut f1_thr: OrderedMap<f64> = OrderedMap::new();
-    for (k, v) in f1_raw.keys.iter().zip(threshold(&f1_raw)) {
-        f1_thr.insert(k, v);
-    }
+    let (exact_raw, f1_raw) = get_raw_scores(examples, &pred_map);
+    let exact_thr = apply_no_ans_threshold(&exact_raw, &na, &has_ans, no_answer_probability_threshold);
+    let f1_thr = apply_no_ans_threshold(&f1_raw, &na, &has_ans, no_answer_probability_threshold);
 
     let mut out: Vec<(String, f64)> = Vec::new();
     let push3 = |out: &mut Vec<(String, f64)>, prefix: &str, v: [f64; 3]| {
