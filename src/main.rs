@@ -329,7 +329,7 @@ fn check_subcommand(kind: TaskKind, task: &str) -> Result<()> {
 /// Runs one subcommand on a loaded config.
 fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<()> {
     log::info!(
-        "{}: task={} model_type={} model={} device={device:?}",
+        "{}: task={} model_type={} model={} device={}",
         kind.subcommand(),
         cfg.task,
         cfg.model_type,
@@ -338,6 +338,7 @@ fn run_subcommand(kind: TaskKind, cfg: &Config, device: tch::Device) -> Result<(
         } else {
             &cfg.model_name_or_path
         },
+        device::name(device),
     );
     match kind {
         TaskKind::SeqCls => run::seq_cls::run(cfg, device),

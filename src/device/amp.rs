@@ -69,8 +69,9 @@ impl Precision {
         }
         if let Err(e) = self.probe(device) {
             bail!(
-                "config key \"{}\": mixed precision does not work on {device:?} with this libtorch ({})",
+                "config key \"{}\": mixed precision does not work on {} with this libtorch ({})",
                 self.key(),
+                super::name(device),
                 crate::error::first_line(&format!("{e:#}"))
             );
         }

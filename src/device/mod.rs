@@ -37,6 +37,15 @@ impl std::ops::Sub for Transfers {
 }
 
 /// The transfer counters of this thread.
+/// A device as `--device` spells it: `cpu`, `cuda:N` (also the other kinds libtorch knows, in its own words).
+pub fn name(device: Device) -> String {
+    match device {
+        Device::Cpu => "cpu".to_string(),
+        Device::Cuda(index) => format!("cuda:{index}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 pub fn transfers() -> Transfers {
     COUNTS.with(Cell::get)
 }

@@ -537,6 +537,11 @@ fn device_parsing() {
     }
     let cpu = resolve_device(None, true).expect("no_cuda");
     assert_eq!(cpu, tch::Device::Cpu);
+    // Logs and messages name a device as --device spells it, so it can be pasted back.
+    for device in [tch::Device::Cpu, tch::Device::Cuda(0), tch::Device::Cuda(3)] {
+        let name = koelectra_ft::device::name(device);
+        assert_eq!(parse_device(&name).expect(&name), device, "{name}");
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod input;
 
 use crate::cli::run::squad;
 use crate::config;
+use crate::device;
 use crate::model::HeadKind;
 use crate::tasks::squad::{Decoding, Windows};
 use crate::text::python::py_strip;
@@ -117,9 +118,10 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let device = config::resolve_device(args.device.as_deref(), false)?;
     config::check_device(device)?;
     log::info!(
-        "predict: {} from {} on {device:?}, max length {max_len}, batch {}",
+        "predict: {} from {} on {}, max length {max_len}, batch {}",
         head.architecture(checkpoint.model.family),
         checkpoint.dir.display(),
+        device::name(device),
         cfg.eval_batch_size
     );
     let mut input = Lines::open(&args.input)?;

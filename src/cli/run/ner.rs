@@ -47,7 +47,6 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         eval_batch_size: cfg.eval_batch_size,
         score_truncated: cfg.ner_score_truncated,
     };
-    log::info!("device {device:?}");
     let test_first = cfg.evaluate_test_during_training;
     let splits = Splits::new(train_split.as_ref(), dev.as_ref(), test.as_ref(), test_first);
     let saving = Saving {

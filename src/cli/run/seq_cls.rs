@@ -49,7 +49,6 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         device,
         eval_batch_size: cfg.eval_batch_size,
     };
-    log::info!("device {device:?}");
     let test_first = cfg.evaluate_test_during_training;
     let splits = Splits::new(train_split.as_ref(), dev.as_ref(), test.as_ref(), test_first);
     let saving = Saving {

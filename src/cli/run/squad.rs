@@ -43,7 +43,6 @@ pub fn run(cfg: &Config, device: Device) -> Result<()> {
         eval_batch_size: cfg.eval_batch_size,
         decoding: decoding(cfg, tok),
     };
-    log::info!("device {device:?}");
     let splits = Splits {
         train: train_split.as_ref(),
         dev: None,
