@@ -182,8 +182,8 @@ fn log_attention_backend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, drop
             "no dropout"
         };
         log::info!(
-            "attention on {:?}, {case}: SDPA {name} kernel, {:?}",
-            q.device(),
+            "attention on {}, {case}: SDPA {name} kernel, {:?}",
+            crate::device::name(q.device()),
             q.kind()
         );
     });
