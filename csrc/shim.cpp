@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/ops/_amp_foreach_non_finite_check_and_unscale_ops.h>
 #include <ATen/ops/_fused_adamw_ops.h>
 #include <ATen/ops/_foreach_copy.h>
@@ -226,6 +227,17 @@ int kft_cuda_peak_allocated(int8_t device, int64_t *bytes) {
 // torch.cuda.empty_cache(): returns the caching allocator's free blocks to the driver.
 int kft_cuda_empty_cache() {
   return guarded([&] { c10::getDeviceAllocator(at::kCUDA)->emptyCache(); });
+}
+
+// torch.ops.mkldnn._is_mkldnn_bf16_supported() (fp16 = 0) or _is_mkldnn_fp16_supported() (fp16 = 1):
+// whether oneDNN runs half-precision matmuls on this CPU (AVX-512 or newer). Without it CPU autocast
+// falls back to ATen's generic kernels, many times slower than fp32.
+int kft_cpu_half_matmul_supported(int fp16, int *supported) {
+  return guarded([&] {
+    const char *name = fp16 ? "mkldnn::_is_mkldnn_fp16_supported" : "mkldnn::_is_mkldnn_bf16_supported";
+    auto op = c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<bool()>();
+    *supported = op.call() ? 1 : 0;
+  });
 }
 
 // One 64-bit number from the default CPU generator (libtorch's own CPU bernoulli kernel also takes

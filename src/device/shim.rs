@@ -43,6 +43,7 @@ extern "C" {
     fn kft_set_sdp_cudnn(enabled: c_int) -> c_int;
     fn kft_pin_memory(src: *const std::ffi::c_void, out: *mut *mut std::ffi::c_void) -> c_int;
     fn kft_cpu_generator_seed(seed: *mut u64) -> c_int;
+    fn kft_cpu_half_matmul_supported(fp16: c_int, supported: *mut c_int) -> c_int;
     fn kft_dropout_mask(like: *const std::ffi::c_void, p: f64, seed: u64, out: *mut *mut std::ffi::c_void) -> c_int;
 }
 
@@ -266,6 +267,18 @@ pub fn cuda_peak_allocated(device: usize) -> Result<i64> {
 pub fn cuda_empty_cache() -> Result<()> {
     // SAFETY: no pointers.
     check(unsafe { kft_cuda_empty_cache() }, "CUDA cache")
+}
+
+/// `torch.ops.mkldnn._is_mkldnn_bf16_supported()` (`_fp16_` for `fp16`): whether libtorch runs
+/// half-precision matmuls on this CPU through oneDNN.
+pub fn cpu_half_matmul_supported(fp16: bool) -> Result<bool> {
+    let mut supported: c_int = 0;
+    // SAFETY: `supported` outlives the call, which writes it on success.
+    check(
+        unsafe { kft_cpu_half_matmul_supported(c_int::from(fp16), &mut supported) },
+        "oneDNN half-precision check",
+    )?;
+    Ok(supported != 0)
 }
 
 /// `torch.backends.cuda.enable_cudnn_sdp(enabled)`.

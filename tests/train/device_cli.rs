@@ -1,6 +1,7 @@
 //! The device side of a real run, through the CLI on the CPU: transfers per update and per
 //! evaluation batch (counted, as metrics.jsonl reports them), fp16's scaler state in resumable
-//! checkpoints, and the refusal of what the device cannot do.
+//! checkpoints, and the refusal of (or, for slow CPU half precision, the warning about) what the
+//! device cannot do.
 use std::path::Path;
 
 use crate::common::*;
@@ -23,9 +24,25 @@ fn demo_env(dir: &Path, name: &str, sets: &[&str], env: &[(&str, &str)]) -> std:
         .expect("run koelectra-ft")
 }
 
+/// torch's own answer, on this CPU, to whether oneDNN runs bf16 and fp16 matmuls.
+fn torch_cpu_half_matmul_supported() -> (bool, bool) {
+    let script = "import torch; m = torch.ops.mkldnn; \
+                  print(int(m._is_mkldnn_bf16_supported()), int(m._is_mkldnn_fp16_supported()))";
+    let out = std::process::Command::new(venv_python())
+        .args(["-c", script])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    match text(&out.stdout).split_whitespace().collect::<Vec<_>>()[..] {
+        [bf16, fp16] => (bf16 == "1", fp16 == "1"),
+        _ => panic!("unexpected answer from torch: {}", text(&out.stdout)),
+    }
+}
+
 #[test]
 fn a_run_reads_the_device_once_per_update_and_once_per_eval_batch() {
     let dir = tempfile::tempdir().unwrap();
+    let (bf16_fast, fp16_fast) = torch_cpu_half_matmul_supported();
     for precision in ["fp32", "bf16", "fp16"] {
         let flag = match precision {
             "bf16" => "bf16=true",
@@ -39,7 +56,15 @@ fn a_run_reads_the_device_once_per_update_and_once_per_eval_batch() {
             "save_steps=0",
             "gradient_accumulation_steps=2",
         ];
-        stdout_ok(&demo(dir.path(), precision, &sets));
+        let log = stderr_ok(&demo(dir.path(), precision, &sets));
+        // A half precision without oneDNN kernels on this CPU is warned about, as torch reports it.
+        let emulated = match precision {
+            "bf16" => !bf16_fast,
+            "fp16" => !fp16_fast,
+            _ => false,
+        };
+        let warned = log.lines().any(|l| l.contains("WARN") && l.contains("no oneDNN"));
+        assert_eq!(warned, emulated, "{precision}: {log}");
         let events = read_jsonl(&dir.path().join(precision).join("metrics.jsonl"));
         let train: Vec<_> = events.iter().filter(|e| e["event"] == "train").collect();
         assert_eq!(train.len(), 2, "{precision}");
