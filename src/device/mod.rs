@@ -36,7 +36,6 @@ impl std::ops::Sub for Transfers {
     }
 }
 
-/// The transfer counters of this thread.
 /// A device as `--device` spells it: `cpu`, `cuda:N` (also the other kinds libtorch knows, in its own words).
 pub fn name(device: Device) -> String {
     match device {
@@ -46,6 +45,7 @@ pub fn name(device: Device) -> String {
     }
 }
 
+/// The transfer counters of this thread.
 pub fn transfers() -> Transfers {
     COUNTS.with(Cell::get)
 }
