@@ -83,27 +83,17 @@ impl Precision {
 
     /// Warns when libtorch has no oneDNN matmul for this half precision on this CPU (it needs AVX-512):
     /// autocast then runs ATen's generic kernels. HF does not refuse this, so neither do we, but on a
-    /// 2-core AMD EPYC with AVX2 only, bf16 trained about 20× slower than fp32 (HF's peer as well).
+    /// 2-core AMD EPYC with AVX2 only, bf16 trained about 20× slower than fp32 (HF's peer about 30×).
     fn warn_if_emulated_on_cpu(self) {
         if shim::cpu_half_matmul_supported(self == Self::Fp16).unwrap_or(true) {
             return;
         }
         log::warn!(
-            "config key \"{}\": libtorch has no oneDNN {} matmul on this CPU (it needs AVX-512 or newer), so \
+            "config key \"{key}\": libtorch has no oneDNN {key} matmul on this CPU (it needs AVX-512 or newer), so \
              mixed precision runs generic kernels, about 20× slower than fp32 on an AVX2 CPU; drop the key to \
              train in fp32",
-            self.key(),
-            self.dtype_name()
+            key = self.key()
         );
-    }
-
-    /// The autocast dtype as torch names it.
-    fn dtype_name(self) -> &'static str {
-        match self {
-            Self::Fp32 => "float32",
-            Self::Bf16 => "bfloat16",
-            Self::Fp16 => "float16",
-        }
     }
 
     /// A linear layer's forward and backward under autocast, and the scaler's kernels for fp16.
